@@ -1,0 +1,10 @@
+//! Wire types of Attune's HTTP APIs, shared by the server and the Leptos admin.
+//!
+//! Everything here must build for `wasm32-unknown-unknown`: plain data, serde, no I/O.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod error;
+pub mod storefront;
+pub mod widgets;
+
+pub use error::{ApiError, FieldError};
