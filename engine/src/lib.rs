@@ -1,1 +1,8 @@
-pub fn placeholder() {}
+//! Attune's personalization engine: pure Rust, no I/O, no database, no web framework.
+//!
+//! The server loads data, hands the engine plain structs, and keeps built models in memory.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod copurchase;
+
+pub use copurchase::{CoPurchase, Reason, Scored};

@@ -1,0 +1,203 @@
+//! Co-purchase recommendations with a popularity fallback.
+//!
+//! Items are dense indices `0..n_items`. Two items are related by how often they were bought
+//! in the same order, normalized by how often each was bought at all (cosine similarity of
+//! their order-incidence vectors), so best sellers do not crowd out specific complements.
+
+use std::collections::HashMap;
+
+/// Why an item was recommended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    /// Bought together with the given seeds; `orders` is the largest co-purchase count.
+    CoPurchase { seeds: Vec<u32>, orders: u32 },
+    /// Filled in from overall popularity (`orders` containing it).
+    Popular { orders: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scored {
+    pub item: u32,
+    pub score: f32,
+    pub reason: Reason,
+}
+
+#[derive(Debug, Clone)]
+pub struct CoPurchase {
+    /// Orders containing each item.
+    popularity: Vec<u32>,
+    /// Items by descending popularity (ties by index), for the fallback.
+    by_popularity: Vec<u32>,
+    /// Per item: `(other item, similarity, co-purchase count)`, best first.
+    neighbors: Vec<Vec<(u32, f32, u32)>>,
+}
+
+impl CoPurchase {
+    /// Builds the model from baskets (the distinct items of each order).
+    /// Items `>= n_items` are ignored. Keeps at most `max_neighbors` per item.
+    pub fn build<'a>(
+        n_items: usize,
+        baskets: impl IntoIterator<Item = &'a [u32]>,
+        max_neighbors: usize,
+    ) -> Self {
+        let mut popularity = vec![0u32; n_items];
+        let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut items: Vec<u32> = Vec::new();
+        for basket in baskets {
+            items.clear();
+            items.extend(basket.iter().copied().filter(|&i| (i as usize) < n_items));
+            items.sort_unstable();
+            items.dedup();
+            for &i in &items {
+                popularity[i as usize] += 1;
+            }
+            for (a_idx, &a) in items.iter().enumerate() {
+                for &b in &items[a_idx + 1..] {
+                    *pairs.entry((a, b)).or_insert(0) += 1;
+                }
+            }
+        }
+        let mut neighbors: Vec<Vec<(u32, f32, u32)>> = vec![Vec::new(); n_items];
+        for ((a, b), count) in pairs {
+            let denom = ((popularity[a as usize] as f32) * (popularity[b as usize] as f32)).sqrt();
+            let sim = count as f32 / denom;
+            neighbors[a as usize].push((b, sim, count));
+            neighbors[b as usize].push((a, sim, count));
+        }
+        for list in &mut neighbors {
+            list.sort_by(|x, y| y.1.total_cmp(&x.1).then(y.2.cmp(&x.2)).then(x.0.cmp(&y.0)));
+            list.truncate(max_neighbors);
+        }
+        let mut by_popularity: Vec<u32> = (0..n_items as u32).filter(|&i| popularity[i as usize] > 0).collect();
+        by_popularity.sort_by(|&x, &y| popularity[y as usize].cmp(&popularity[x as usize]).then(x.cmp(&y)));
+        CoPurchase {
+            popularity,
+            by_popularity,
+            neighbors,
+        }
+    }
+
+    pub fn n_items(&self) -> usize {
+        self.popularity.len()
+    }
+
+    pub fn popularity(&self, item: u32) -> u32 {
+        self.popularity.get(item as usize).copied().unwrap_or(0)
+    }
+
+    /// Up to `k` items related to the weighted `seeds`, topped up with best sellers.
+    /// Seeds themselves and anything `exclude` rejects are never returned.
+    pub fn recommend(
+        &self,
+        seeds: &[(u32, f32)],
+        exclude: impl Fn(u32) -> bool,
+        k: usize,
+    ) -> Vec<Scored> {
+        let is_seed = |i: u32| seeds.iter().any(|&(s, _)| s == i);
+        let mut acc: HashMap<u32, (f32, Vec<u32>, u32)> = HashMap::new();
+        for &(seed, weight) in seeds {
+            let Some(list) = self.neighbors.get(seed as usize) else { continue };
+            for &(other, sim, count) in list {
+                if is_seed(other) || exclude(other) {
+                    continue;
+                }
+                let e = acc.entry(other).or_insert((0.0, Vec::new(), 0));
+                e.0 += weight * sim;
+                if !e.1.contains(&seed) {
+                    e.1.push(seed);
+                }
+                e.2 = e.2.max(count);
+            }
+        }
+        let mut out: Vec<Scored> = acc
+            .into_iter()
+            .map(|(item, (score, seeds, orders))| Scored {
+                item,
+                score,
+                reason: Reason::CoPurchase { seeds, orders },
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
+        out.truncate(k);
+        if out.len() < k {
+            let top = self.popularity.iter().copied().max().unwrap_or(1).max(1) as f32;
+            for &item in &self.by_popularity {
+                if out.len() >= k {
+                    break;
+                }
+                if is_seed(item) || exclude(item) || out.iter().any(|s| s.item == item) {
+                    continue;
+                }
+                let orders = self.popularity[item as usize];
+                out.push(Scored {
+                    item,
+                    // Below any co-purchase score's rank, but ordered by popularity.
+                    score: orders as f32 / top * 1e-3,
+                    reason: Reason::Popular { orders },
+                });
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn model(baskets: &[&[u32]], n: usize) -> CoPurchase {
+        CoPurchase::build(n, baskets.iter().copied(), 50)
+    }
+
+    #[test]
+    fn complements_rank_above_best_sellers() {
+        // 0 and 1 always go together; 2 is in every order (a best seller).
+        let m = model(&[&[0, 1, 2], &[0, 1, 2], &[2, 3], &[2, 4], &[2, 5]], 6);
+        let recs = m.recommend(&[(0, 1.0)], |_| false, 3);
+        assert_eq!(recs[0].item, 1);
+        assert!(matches!(recs[0].reason, Reason::CoPurchase { orders: 2, .. }));
+        assert!(recs.iter().all(|r| r.item != 0));
+    }
+
+    #[test]
+    fn falls_back_to_popularity_without_seeds() {
+        let m = model(&[&[0, 1], &[1, 2], &[1]], 3);
+        let recs = m.recommend(&[], |_| false, 2);
+        assert_eq!(recs[0].item, 1);
+        assert_eq!(recs[0].reason, Reason::Popular { orders: 3 });
+        assert_eq!(recs.len(), 2);
+    }
+
+    #[test]
+    fn exclusions_are_honoured() {
+        let m = model(&[&[0, 1], &[0, 2], &[0, 1]], 3);
+        let recs = m.recommend(&[(0, 1.0)], |i| i == 1, 3);
+        assert_eq!(recs.iter().map(|r| r.item).collect::<Vec<_>>(), vec![2]);
+    }
+
+    proptest! {
+        #[test]
+        fn never_returns_seeds_excluded_or_duplicates(
+            baskets in prop::collection::vec(prop::collection::vec(0u32..40, 0..8), 0..60),
+            seeds in prop::collection::vec(0u32..45, 0..4),
+            k in 0usize..20,
+        ) {
+            let refs: Vec<&[u32]> = baskets.iter().map(|b| b.as_slice()).collect();
+            let m = CoPurchase::build(40, refs, 10);
+            let seeds: Vec<(u32, f32)> = seeds.into_iter().map(|s| (s, 1.0)).collect();
+            let recs = m.recommend(&seeds, |i| i % 7 == 3, k);
+            prop_assert!(recs.len() <= k);
+            let mut seen = std::collections::HashSet::new();
+            for r in &recs {
+                prop_assert!(seen.insert(r.item));
+                prop_assert!(r.item % 7 != 3);
+                prop_assert!(!seeds.iter().any(|&(s, _)| s == r.item));
+                prop_assert!((r.item as usize) < 40);
+            }
+            for w in recs.windows(2) {
+                prop_assert!(w[0].score >= w[1].score);
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! Products and variants of one shop.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+
+use super::entities::{product, variant};
+use super::{DbErr, ShopId};
+
+pub use product::Model as ProductRow;
+
+/// A product as the catalog sync or demo loader hands it over.
+#[derive(Debug, Clone)]
+pub struct NewProduct {
+    pub platform_id: String,
+    pub handle: String,
+    pub title: String,
+    pub product_type: String,
+    pub vendor: String,
+    pub tags: Vec<String>,
+    pub price_minor: i64,
+    pub currency: String,
+    pub image_url: Option<String>,
+    pub inventory_quantity: Option<i64>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const BATCH: usize = 500;
+
+/// Inserts products, each with one default variant. Returns platform id -> our id.
+pub async fn insert_products(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    products: &[NewProduct],
+) -> Result<HashMap<String, i64>, DbErr> {
+    for chunk in products.chunks(BATCH) {
+        let rows = chunk.iter().map(|p| product::ActiveModel {
+            shop_id: Set(shop.get()),
+            platform_id: Set(p.platform_id.clone()),
+            handle: Set(p.handle.clone()),
+            title: Set(p.title.clone()),
+            description: Set(String::new()),
+            product_type: Set(p.product_type.clone()),
+            vendor: Set(p.vendor.clone()),
+            tags: Set(serde_json::json!(p.tags)),
+            status: Set("active".to_owned()),
+            image_url: Set(p.image_url.clone()),
+            price_minor: Set(p.price_minor),
+            currency: Set(p.currency.clone()),
+            inventory_quantity: Set(p.inventory_quantity),
+            created_at: Set(p.updated_at),
+            updated_at: Set(p.updated_at),
+            ..Default::default()
+        });
+        product::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    let ids = product_ids(db, shop).await?;
+    for chunk in products.chunks(BATCH) {
+        let rows = chunk.iter().filter_map(|p| {
+            let product_id = *ids.get(&p.platform_id)?;
+            Some(variant::ActiveModel {
+                shop_id: Set(shop.get()),
+                product_id: Set(product_id),
+                platform_id: Set(format!("{}-default", p.platform_id)),
+                title: Set("Default".to_owned()),
+                sku: Set(p.platform_id.clone()),
+                price_minor: Set(p.price_minor),
+                compare_at_price_minor: Set(None),
+                cost_minor: Set(None),
+                currency: Set(p.currency.clone()),
+                inventory_quantity: Set(p.inventory_quantity),
+                available: Set(p.inventory_quantity.is_none_or(|q| q > 0)),
+                updated_at: Set(p.updated_at),
+                ..Default::default()
+            })
+        });
+        variant::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    Ok(ids)
+}
+
+/// Platform product id -> our product id, for the whole shop.
+pub async fn product_ids(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<HashMap<String, i64>, DbErr> {
+    let rows: Vec<(String, i64)> = product::Entity::find()
+        .select_only()
+        .column(product::Column::PlatformId)
+        .column(product::Column::Id)
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+pub async fn count(db: &impl ConnectionTrait, shop: ShopId) -> Result<u64, DbErr> {
+    product::Entity::find()
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .count(db)
+        .await
+}
+
+/// Products by our ids, in no particular order.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    ids: &[i64],
+) -> Result<Vec<ProductRow>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    product::Entity::find()
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .filter(product::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}
+
+pub async fn by_platform_id(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    platform_id: &str,
+) -> Result<Option<ProductRow>, DbErr> {
+    product::Entity::find()
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .filter(product::Column::PlatformId.eq(platform_id))
+        .one(db)
+        .await
+}
+
+pub async fn by_handle(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    handle: &str,
+) -> Result<Option<ProductRow>, DbErr> {
+    product::Entity::find()
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .filter(product::Column::Handle.eq(handle))
+        .one(db)
+        .await
+}
+
+/// A page of active products, newest first by title for a stable storefront listing.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<ProductRow>, DbErr> {
+    product::Entity::find()
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .filter(product::Column::Status.eq("active"))
+        .order_by_asc(product::Column::Title)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await
+}

@@ -1,0 +1,207 @@
+//! Customers, orders and order lines of one shop, and the purchase data models learn from.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::entities::{customer, order, order_line};
+use super::{DbErr, ShopId};
+
+const BATCH: usize = 500;
+
+/// Inserts customers known only by their platform id. Returns platform id -> our id.
+pub async fn insert_customers(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    platform_ids: &[(String, DateTime<Utc>)],
+) -> Result<HashMap<String, i64>, DbErr> {
+    for chunk in platform_ids.chunks(BATCH) {
+        let rows = chunk.iter().map(|(pid, created)| customer::ActiveModel {
+            shop_id: Set(shop.get()),
+            platform_id: Set(pid.clone()),
+            tags: Set(serde_json::json!([])),
+            accepts_marketing: Set(false),
+            created_at: Set(*created),
+            updated_at: Set(*created),
+            ..Default::default()
+        });
+        customer::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    let rows: Vec<(String, i64)> = customer::Entity::find()
+        .select_only()
+        .column(customer::Column::PlatformId)
+        .column(customer::Column::Id)
+        .filter(customer::Column::ShopId.eq(shop.get()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub platform_id: String,
+    pub customer_id: Option<i64>,
+    pub currency: String,
+    pub placed_at: DateTime<Utc>,
+    pub lines: Vec<NewLine>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewLine {
+    pub product_id: Option<i64>,
+    pub platform_product_id: String,
+    pub quantity: i32,
+    pub unit_price_minor: i64,
+}
+
+/// Inserts orders with their lines; totals are the sum of the lines.
+pub async fn insert_orders(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    orders: &[NewOrder],
+    mut progress: impl FnMut(usize),
+) -> Result<(), DbErr> {
+    for chunk in orders.chunks(BATCH) {
+        let rows = chunk.iter().map(|o| {
+            let subtotal: i64 = o.lines.iter().map(|l| l.unit_price_minor * l.quantity as i64).sum();
+            order::ActiveModel {
+                shop_id: Set(shop.get()),
+                platform_id: Set(o.platform_id.clone()),
+                customer_id: Set(o.customer_id),
+                name: Set(format!("#{}", o.platform_id)),
+                currency: Set(o.currency.clone()),
+                subtotal_minor: Set(subtotal),
+                total_minor: Set(subtotal),
+                discount_minor: Set(0),
+                discount_codes: Set(serde_json::json!([])),
+                financial_status: Set("paid".to_owned()),
+                placed_at: Set(o.placed_at),
+                cancelled_at: Set(None),
+                updated_at: Set(o.placed_at),
+                ..Default::default()
+            }
+        });
+        order::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    let ids: HashMap<String, i64> = order::Entity::find()
+        .select_only()
+        .column(order::Column::PlatformId)
+        .column(order::Column::Id)
+        .filter(order::Column::ShopId.eq(shop.get()))
+        .into_tuple::<(String, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut done = 0;
+    let mut batch = Vec::with_capacity(BATCH * 2);
+    for o in orders {
+        let Some(&order_id) = ids.get(&o.platform_id) else { continue };
+        for l in &o.lines {
+            batch.push(order_line::ActiveModel {
+                shop_id: Set(shop.get()),
+                order_id: Set(order_id),
+                product_id: Set(l.product_id),
+                variant_id: Set(None),
+                platform_product_id: Set(l.platform_product_id.clone()),
+                quantity: Set(l.quantity),
+                unit_price_minor: Set(l.unit_price_minor),
+                ..Default::default()
+            });
+        }
+        done += 1;
+        if batch.len() >= BATCH * 2 {
+            order_line::Entity::insert_many(std::mem::take(&mut batch))
+                .exec_without_returning(db)
+                .await?;
+            progress(done);
+        }
+    }
+    if !batch.is_empty() {
+        order_line::Entity::insert_many(batch).exec_without_returning(db).await?;
+    }
+    progress(done);
+    Ok(())
+}
+
+/// Changes whenever an order is added, removed or updated: models built from an older
+/// fingerprint are stale. Every process computes it from the database alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrdersFingerprint {
+    pub count: i64,
+    pub max_id: i64,
+    pub last_update: Option<DateTime<Utc>>,
+}
+
+pub async fn fingerprint(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<OrdersFingerprint, DbErr> {
+    let row: Option<(i64, Option<i64>, Option<DateTime<Utc>>)> = order::Entity::find()
+        .select_only()
+        .column_as(order::Column::Id.count(), "count")
+        .column_as(order::Column::Id.max(), "max_id")
+        .column_as(order::Column::UpdatedAt.max(), "last_update")
+        .filter(order::Column::ShopId.eq(shop.get()))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (count, max_id, last_update) = row.unwrap_or((0, None, None));
+    Ok(OrdersFingerprint {
+        count,
+        max_id: max_id.unwrap_or(0),
+        last_update,
+    })
+}
+
+/// `(order id, product id)` for every line of every non-cancelled order, grouped by order.
+pub async fn basket_lines(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    order_line::Entity::find()
+        .select_only()
+        .column(order_line::Column::OrderId)
+        .column(order_line::Column::ProductId)
+        .inner_join(order::Entity)
+        .filter(order_line::Column::ShopId.eq(shop.get()))
+        .filter(order_line::Column::ProductId.is_not_null())
+        .filter(order::Column::CancelledAt.is_null())
+        .order_by_asc(order_line::Column::OrderId)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// The customer's purchased products, most recent order first: `(product id, placed_at)`.
+pub async fn customer_purchases(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    customer_platform_id: &str,
+) -> Result<Vec<(i64, DateTime<Utc>)>, DbErr> {
+    let Some(customer) = customer::Entity::find()
+        .filter(customer::Column::ShopId.eq(shop.get()))
+        .filter(customer::Column::PlatformId.eq(customer_platform_id))
+        .one(db)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    order_line::Entity::find()
+        .select_only()
+        .column(order_line::Column::ProductId)
+        .column(order::Column::PlacedAt)
+        .inner_join(order::Entity)
+        .filter(order_line::Column::ShopId.eq(shop.get()))
+        .filter(order::Column::CustomerId.eq(customer.id))
+        .filter(order::Column::CancelledAt.is_null())
+        .filter(order_line::Column::ProductId.is_not_null())
+        .order_by_desc(order::Column::PlacedAt)
+        .into_tuple()
+        .all(db)
+        .await
+}

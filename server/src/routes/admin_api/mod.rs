@@ -1,0 +1,29 @@
+//! `/api/admin/*`: the embedded admin's JSON API. Every call needs an [`AdminSession`].
+//!
+//! [`AdminSession`]: crate::extract::AdminSession
+
+mod demo_session;
+mod widgets;
+
+use actix_web::web;
+
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    let mut scope = web::scope("/api/admin")
+        .service(
+            web::resource("/widgets")
+                .route(web::get().to(widgets::list))
+                .route(web::post().to(widgets::create)),
+        )
+        .service(
+            web::resource("/widgets/{id}")
+                .route(web::get().to(widgets::get))
+                .route(web::put().to(widgets::update))
+                .route(web::delete().to(widgets::delete)),
+        );
+    if state.demo().is_some() {
+        scope = scope.service(web::resource("/demo/session").route(web::post().to(demo_session::create)));
+    }
+    cfg.service(scope);
+}

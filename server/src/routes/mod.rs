@@ -1,0 +1,18 @@
+//! HTTP routes: thin handlers that extract, call one service, and answer with `api` types.
+
+pub mod admin_api;
+pub mod health;
+pub mod pages;
+pub mod storefront;
+
+use actix_web::web;
+
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    cfg.service(web::resource("/healthz").route(web::get().to(health::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(health::readyz)));
+    admin_api::configure(cfg, state);
+    storefront::configure(cfg, state);
+    pages::configure(cfg, state);
+}

@@ -1,0 +1,18 @@
+//! Storefront endpoints, called by the theme extension's script: directly at
+//! `/storefront/*`, or through Shopify's app proxy at `{app_proxy_path}/*` (signed).
+
+mod recommendations;
+
+use actix_web::web;
+
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
+    cfg.service(
+        web::resource("/storefront/recommendations").route(web::get().to(recommendations::direct)),
+    );
+    let proxy = state.settings.shopify.app_proxy_path.trim_end_matches('/').to_owned();
+    cfg.service(
+        web::resource(format!("{proxy}/recommendations")).route(web::get().to(recommendations::proxied)),
+    );
+}

@@ -1,0 +1,153 @@
+//! `GET /storefront/recommendations?widget=..&product=..&visitor=..&format=json|html`.
+
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use attune_api::storefront::{RecommendedProduct, Recommendations};
+use serde::Deserialize;
+
+use crate::db::{self, ShopId};
+use crate::error::AppError;
+use crate::extract::AppProxyRequest;
+use crate::services::catalog::initials;
+use crate::services::recommend::{self, Context};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct RecommendationsQuery {
+    widget: Option<String>,
+    product: Option<String>,
+    visitor: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Html,
+}
+
+struct Parsed {
+    widget: String,
+    product: Option<String>,
+    format: Format,
+}
+
+/// Ids from the storefront: short, and only characters platform ids and our visitor ids use.
+fn storefront_id(value: Option<&str>, field: &str) -> Result<Option<String>, AppError> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(AppError::field(
+            field,
+            "must be at most 64 letters, digits, '-' or '_'",
+        ));
+    }
+    Ok(Some(v.to_owned()))
+}
+
+impl RecommendationsQuery {
+    fn parse(&self) -> Result<Parsed, AppError> {
+        let widget = self
+            .widget
+            .as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .ok_or_else(|| AppError::field("widget", "is required"))?;
+        crate::services::widgets::check_public_id(widget)
+            .map_err(|_| AppError::field("widget", "is not a widget id"))?;
+        let product = storefront_id(self.product.as_deref(), "product")?;
+        // Validated now; identity stitching and behaviour use it from the events work on.
+        storefront_id(self.visitor.as_deref(), "visitor")?;
+        let format = match self.format.as_deref() {
+            None | Some("json") => Format::Json,
+            Some("html") => Format::Html,
+            Some(_) => return Err(AppError::field("format", "must be json or html")),
+        };
+        Ok(Parsed {
+            widget: widget.to_owned(),
+            product,
+            format,
+        })
+    }
+}
+
+/// Unsigned call: the widget's id determines the shop; no customer identity is trusted.
+pub async fn direct(
+    state: web::Data<AppState>,
+    query: web::Query<RecommendationsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.parse()?;
+    let (shop, widget) = db::widgets::find_public(&state.db, &q.widget)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such widget".into()))?;
+    respond(&state, shop, widget, q, None).await
+}
+
+/// Through the app proxy: shop and customer come from the verified signature, and the
+/// widget must belong to that shop.
+pub async fn proxied(
+    state: web::Data<AppState>,
+    proxy: AppProxyRequest,
+    query: web::Query<RecommendationsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let q = query.parse()?;
+    let widget = db::widgets::get(&state.db, proxy.shop, &q.widget)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such widget in this shop".into()))?;
+    respond(&state, proxy.shop, widget, q, proxy.customer).await
+}
+
+async fn respond(
+    state: &AppState,
+    shop: ShopId,
+    widget: db::widgets::WidgetRow,
+    q: Parsed,
+    customer: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    if widget.status != "active" {
+        return Err(AppError::NotFound("widget is paused".into()));
+    }
+    let ctx = Context {
+        product: q.product,
+        customer,
+    };
+    let recs = recommend::for_widget(&state.db, &state.models, shop, &widget, &ctx).await?;
+    // Personalized: never cached by shared caches.
+    let mut resp = HttpResponse::Ok();
+    resp.insert_header(("Cache-Control", "private, no-store"));
+    match q.format {
+        Format::Json => Ok(resp.json(recs)),
+        Format::Html => Ok(resp
+            .content_type("text/html; charset=utf-8")
+            .body(Fragment::new(recs).render().map_err(anyhow::Error::from)?)),
+    }
+}
+
+struct CardView {
+    p: RecommendedProduct,
+    initials: String,
+}
+
+#[derive(Template)]
+#[template(path = "recommendations.html")]
+struct Fragment {
+    widget_id: String,
+    cards: Vec<CardView>,
+}
+
+impl Fragment {
+    fn new(recs: Recommendations) -> Self {
+        Fragment {
+            widget_id: recs.widget.id,
+            cards: recs
+                .products
+                .into_iter()
+                .map(|p| CardView {
+                    initials: initials(&p.title),
+                    p,
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Domain services: what handlers call. Each takes a tenant (`ShopId`) from a verified
+//! request and does one thing.
+
+pub mod catalog;
+pub mod demo;
+pub mod recommend;
+pub mod theme;
+pub mod widgets;

@@ -1,0 +1,91 @@
+//! Widget management for the admin: validated input in, `api` types out.
+
+use attune_api::widgets::{Placement, Strategy, ValidWidget, Widget, WidgetInput};
+use sea_orm::DatabaseConnection;
+
+use crate::db::widgets::{self as store, WidgetFields, WidgetRow};
+use crate::db::ShopId;
+use crate::error::AppError;
+
+fn to_api(row: WidgetRow) -> Result<Widget, AppError> {
+    let placement = Placement::parse(&row.placement)
+        .ok_or_else(|| anyhow::anyhow!("widget {} has unknown placement", row.id))?;
+    let strategy = Strategy::parse(&row.strategy)
+        .ok_or_else(|| anyhow::anyhow!("widget {} has unknown strategy", row.id))?;
+    Ok(Widget {
+        id: row.public_id,
+        name: row.name,
+        placement,
+        strategy,
+        max_products: u32::try_from(row.max_products).unwrap_or(0),
+        title: row.title,
+        created_at: row.created_at.to_rfc3339(),
+        updated_at: row.updated_at.to_rfc3339(),
+    })
+}
+
+fn fields(v: ValidWidget) -> WidgetFields {
+    WidgetFields {
+        name: v.name,
+        placement: v.placement.as_str().to_owned(),
+        strategy: v.strategy.as_str().to_owned(),
+        max_products: v.max_products as i32,
+        title: v.title,
+    }
+}
+
+/// Public ids are UUIDs; anything else cannot name a widget.
+pub fn check_public_id(id: &str) -> Result<(), AppError> {
+    uuid::Uuid::parse_str(id)
+        .map(|_| ())
+        .map_err(|_| AppError::field("id", "is not a widget id"))
+}
+
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn list(db: &DatabaseConnection, shop: ShopId) -> Result<Vec<Widget>, AppError> {
+    store::list(db, shop).await?.into_iter().map(to_api).collect()
+}
+
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn get(db: &DatabaseConnection, shop: ShopId, id: &str) -> Result<Widget, AppError> {
+    check_public_id(id)?;
+    let row = store::get(db, shop, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no widget with id {id}")))?;
+    to_api(row)
+}
+
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn create(
+    db: &DatabaseConnection,
+    shop: ShopId,
+    input: &WidgetInput,
+) -> Result<Widget, AppError> {
+    let valid = input.validate().map_err(AppError::Validation)?;
+    to_api(store::insert(db, shop, fields(valid)).await?)
+}
+
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn update(
+    db: &DatabaseConnection,
+    shop: ShopId,
+    id: &str,
+    input: &WidgetInput,
+) -> Result<Widget, AppError> {
+    check_public_id(id)?;
+    let valid = input.validate().map_err(AppError::Validation)?;
+    let row = store::update(db, shop, id, fields(valid))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no widget with id {id}")))?;
+    to_api(row)
+}
+
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn delete(db: &DatabaseConnection, shop: ShopId, id: &str) -> Result<(), AppError> {
+    check_public_id(id)?;
+    if store::delete(db, shop, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("no widget with id {id}")))
+    }
+}

@@ -1,0 +1,141 @@
+//! Builds the App exactly as production runs it; tests bind port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpRequest, HttpServer, middleware, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::error::{self, AppError};
+use crate::platform::shopify::shop_domain::ShopDomain;
+use crate::routes;
+use crate::services::{demo, recommend::ModelCache, theme::Theme};
+use crate::state::{AppState, DemoContext, Mode};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects to the configured database, applies migrations and binds the listener.
+    pub async fn build(settings: Settings, demo_mode: bool) -> anyhow::Result<Self> {
+        let db = crate::db::connect(&settings.database.url, settings.database.max_connections).await?;
+        crate::db::migrate(&db).await?;
+        Self::build_with_db(settings, db, demo_mode)
+    }
+
+    pub fn build_with_db(
+        settings: Settings,
+        db: DatabaseConnection,
+        demo_mode: bool,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| {
+                format!("could not listen on {}:{}", settings.server.host, settings.server.port)
+            })?;
+        let port = listener.local_addr()?.port();
+        let mode = if demo_mode {
+            let host = match settings.server.host.as_str() {
+                "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+                h => h,
+            };
+            Mode::Demo(DemoContext {
+                shop: ShopDomain::parse(demo::DEMO_SHOP).context("demo shop domain")?,
+                self_url: format!("http://{host}:{port}"),
+            })
+        } else {
+            Mode::Production
+        };
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            mode: Arc::new(mode),
+            models: Arc::new(ModelCache::default()),
+            theme: Arc::new(Theme::load().context("could not load the theme extension")?),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .context("could not build the HTTP client")?,
+        };
+        let server_state = state.clone();
+        let shutdown = state.settings.server.shutdown_timeout_secs;
+        let server = HttpServer::new(move || {
+            let state = server_state.clone();
+            App::new()
+                .wrap(middleware::Compress::default())
+                .wrap(TracingLogger::default())
+                .app_data(web::Data::new(state.clone()))
+                .app_data(error::json_config())
+                .app_data(error::query_config())
+                .app_data(error::path_config())
+                .configure(|cfg| routes::configure(cfg, &state))
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        // We handle signals ourselves so SIGINT is graceful too (actix forces on SIGINT).
+        .disable_signals()
+        .shutdown_timeout(shutdown)
+        .run();
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting and lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown signal received; finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound(format!("no route for {} {}", req.method(), req.path())))
+}
