@@ -1,1 +1,67 @@
+//! Attune's admin: a Leptos app rendered in the browser (wasm), embedded in the Shopify
+//! admin through App Bridge, talking only to `/api/admin/*` with session tokens.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod api;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("app-loading"))
+    {
+        el.remove();
+    }
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <Shell>
+                <Routes fallback=|| view! { <section class="page"><h1>"Page not found"</h1></section> }>
+                    <Route path=path!("/admin") view=pages::home::Home />
+                    <Route path=path!("/admin/widgets") view=pages::widgets::WidgetList />
+                    <Route path=path!("/admin/widgets/new") view=pages::widgets::WidgetNew />
+                    <Route path=path!("/admin/widgets/:id") view=pages::widgets::WidgetEdit />
+                </Routes>
+            </Shell>
+        </Router>
+    }
+}
+
+#[component]
+fn Shell(children: Children) -> impl IntoView {
+    let demo = api::is_demo();
+    view! {
+        // App Bridge turns this into the admin's own navigation when embedded.
+        <ui-nav-menu>
+            <a href="/admin" rel="home">"Home"</a>
+            <a href="/admin/widgets">"Widgets"</a>
+        </ui-nav-menu>
+        {demo.then(|| view! {
+            <div class="banner banner--demo" role="note">
+                <strong>"Local demo mode. "</strong>
+                "You are signed in to the demo shop by a local-only login that stands in for Shopify. It is never available outside "
+                <code>"attune demo"</code>"."
+            </div>
+        })}
+        <div class="frame">
+            <nav class="sidebar" aria-label="Attune">
+                <p class="brand">"Attune"</p>
+                <A href="/admin" exact=true>"Home"</A>
+                <A href="/admin/widgets">"Widgets"</A>
+                {demo.then(|| view! { <a href="/demo" target="_blank" rel="noopener">"Demo storefront ↗"</a> })}
+            </nav>
+            <main class="content">{children()}</main>
+        </div>
+    }
+}

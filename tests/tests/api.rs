@@ -1,0 +1,419 @@
+//! The HTTP API end to end: health, admin auth, widgets, storefront recommendations and the
+//! app proxy, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+use attune_api::storefront::Recommendations;
+use attune_api::widgets::Widget;
+use attune_server::db::catalog::NewProduct;
+use attune_server::db::orders::{NewLine, NewOrder};
+use attune_server::db::{self, ShopId};
+use attune_tests::*;
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+
+const SHOP: &str = "fixture-shop.myshopify.com";
+const OTHER_SHOP: &str = "other-shop.myshopify.com";
+
+/// Products A..I; I is out of stock. Orders are chosen so that:
+/// A's strongest complement is B, then C; I is bought with A but unavailable;
+/// customer c1 (bought A, B, C) has H as the only complement of their history;
+/// customer c2 (bought D, E, F) has G.
+async fn load_fixture(app: &TestApp, domain: &str) -> ShopId {
+    let shop = db::shops::ensure(&app.db, "shopify", domain, "Fixture", "USD").await.unwrap();
+    let ts = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let products: Vec<NewProduct> = "ABCDEFGHI"
+        .chars()
+        .map(|c| NewProduct {
+            platform_id: format!("P{c}"),
+            handle: format!("product-{}", c.to_ascii_lowercase()),
+            title: format!("Product {c}"),
+            product_type: "Thing".into(),
+            vendor: "Fixture".into(),
+            tags: vec![],
+            price_minor: 1000 + c as i64,
+            currency: "USD".into(),
+            image_url: None,
+            inventory_quantity: if c == 'I' { Some(0) } else { None },
+            updated_at: ts,
+        })
+        .collect();
+    let ids = db::catalog::insert_products(&app.db, shop.id, &products).await.unwrap();
+    let customers = db::orders::insert_customers(
+        &app.db,
+        shop.id,
+        &[("c1".to_owned(), ts), ("c2".to_owned(), ts)],
+    )
+    .await
+    .unwrap();
+    let baskets: [(&str, Option<&str>, &str); 9] = [
+        ("o1", Some("c1"), "ABI"),
+        ("o2", Some("c1"), "ABCI"),
+        ("o3", Some("c2"), "DE"),
+        ("o4", Some("c2"), "DEF"),
+        ("o5", None, "AC"),
+        ("o6", None, "ABI"),
+        ("o7", None, "DG"),
+        ("o8", None, "CH"),
+        ("o9", None, "AI"),
+    ];
+    let orders: Vec<NewOrder> = baskets
+        .iter()
+        .enumerate()
+        .map(|(n, (id, customer, items))| NewOrder {
+            platform_id: id.to_string(),
+            customer_id: customer.map(|c| customers[c]),
+            currency: "USD".into(),
+            placed_at: ts + chrono::Duration::days(n as i64),
+            lines: items
+                .chars()
+                .map(|c| NewLine {
+                    product_id: Some(ids[&format!("P{c}")]),
+                    platform_product_id: format!("P{c}"),
+                    quantity: 1,
+                    unit_price_minor: 1000,
+                })
+                .collect(),
+        })
+        .collect();
+    db::orders::insert_orders(&app.db, shop.id, &orders, |_| {}).await.unwrap();
+    shop.id
+}
+
+async fn create_widget(app: &TestApp, shop: &str, body: Value) -> Widget {
+    let resp = app
+        .client
+        .post(app.url("/api/admin/widgets"))
+        .bearer_auth(session_token_for(shop))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201, "{:?}", resp.text().await);
+    resp.json().await.unwrap()
+}
+
+fn widget_body(name: &str, placement: &str, strategy: &str, n: u32) -> Value {
+    json!({"name": name, "placement": placement, "strategy": strategy, "max_products": n, "title": "You may also like"})
+}
+
+async fn health(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let expected = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    assert_eq!(body["database"], expected);
+}
+
+async fn unknown_route_is_json_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let r = app.client.get(app.url("/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+    assert!(body["message"].as_str().unwrap().contains("/nope"));
+}
+
+async fn admin_api_requires_a_valid_session_token(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    let url = app.url("/api/admin/widgets");
+    // No token.
+    let r = app.client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["x-shopify-retry-invalid-session-request"], "1");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+    assert!(body["message"].as_str().unwrap().contains("session token"));
+    // Signed with the wrong secret.
+    let forged = attune_server::platform::shopify::session_token::sign(
+        &attune_server::platform::shopify::shop_domain::ShopDomain::parse(SHOP).unwrap(),
+        "1",
+        API_KEY,
+        b"not-the-secret",
+        now(),
+        60,
+    );
+    let r = app.client.get(&url).bearer_auth(forged).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // Expired.
+    let expired = attune_server::platform::shopify::session_token::sign(
+        &attune_server::platform::shopify::shop_domain::ShopDomain::parse(SHOP).unwrap(),
+        "1",
+        API_KEY,
+        API_SECRET.as_bytes(),
+        now() - 600,
+        60,
+    );
+    let r = app.client.get(&url).bearer_auth(expired).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // Valid token, but for a shop that never installed.
+    let r = app.client.get(&url).bearer_auth(session_token_for("stranger.myshopify.com")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    // Valid.
+    let r = app.client.get(&url).bearer_auth(session_token_for(SHOP)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // The demo login does not exist outside demo mode.
+    let r = app.client.post(app.url("/api/admin/demo/session")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+async fn widget_crud(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    let token = session_token_for(SHOP);
+    let w = create_widget(&app, SHOP, widget_body("PDP", "product_page", "frequently_bought_together", 4)).await;
+    assert_eq!(w.name, "PDP");
+    assert_eq!(w.max_products, 4);
+
+    let list: Value = app.client.get(app.url("/api/admin/widgets")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list["widgets"].as_array().unwrap().len(), 1);
+    assert_eq!(list["widgets"][0]["id"], w.id.as_str());
+
+    let r = app
+        .client
+        .put(app.url(&format!("/api/admin/widgets/{}", w.id)))
+        .bearer_auth(&token)
+        .json(&widget_body("Home", "home", "popular", 8))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let updated: Widget = r.json().await.unwrap();
+    assert_eq!((updated.name.as_str(), updated.max_products), ("Home", 8));
+    let fetched: Widget = app.client.get(app.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(fetched, updated);
+
+    let r = app.client.delete(app.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = app.client.get(app.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app.client.delete(app.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+async fn widget_validation_names_fields(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    let token = session_token_for(SHOP);
+    let url = app.url("/api/admin/widgets");
+    let r = app
+        .client
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({"name": "", "placement": "sidebar", "strategy": "magic", "max_products": 99, "title": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "title", "placement", "strategy", "max_products"]);
+
+    let r = app.client.post(&url).bearer_auth(&token).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("not valid JSON"), "{body}");
+
+    let r = app.client.post(&url).bearer_auth(&token).body("name=x").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("Content-Type"), "{body}");
+
+    let r = app.client.post(&url).bearer_auth(&token).header("content-type", "application/json").body(vec![b' '; 100 * 1024]).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+
+    let r = app.client.get(app.url("/api/admin/widgets/not-an-id")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "id");
+    // Nothing was stored by the rejected calls.
+    let list: Value = app.client.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert!(list["widgets"].as_array().unwrap().is_empty());
+}
+
+async fn shops_cannot_see_each_others_widgets(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    load_fixture(&app, OTHER_SHOP).await;
+    let w = create_widget(&app, SHOP, widget_body("Mine", "home", "popular", 3)).await;
+    let other = session_token_for(OTHER_SHOP);
+    let path = format!("/api/admin/widgets/{}", w.id);
+    assert_eq!(app.client.get(app.url(&path)).bearer_auth(&other).send().await.unwrap().status(), 404);
+    let r = app.client.put(app.url(&path)).bearer_auth(&other).json(&widget_body("Stolen", "home", "popular", 3)).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(app.client.delete(app.url(&path)).bearer_auth(&other).send().await.unwrap().status(), 404);
+    let list: Value = app.client.get(app.url("/api/admin/widgets")).bearer_auth(&other).send().await.unwrap().json().await.unwrap();
+    assert!(list["widgets"].as_array().unwrap().is_empty());
+    // And the other shop's signed proxy cannot serve it either.
+    let q = proxy_query(&format!(
+        "widget={}&shop={OTHER_SHOP}&logged_in_customer_id=&path_prefix=%2Fapps%2Fattune&timestamp={}",
+        w.id,
+        now()
+    ));
+    let r = app.client.get(app.url(&format!("/proxy/recommendations?{q}"))).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+fn ids(recs: &Recommendations) -> Vec<&str> {
+    recs.products.iter().map(|p| p.id.as_str()).collect()
+}
+
+async fn recommendations_use_co_purchases_then_popularity(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    let w = create_widget(&app, SHOP, widget_body("FBT", "product_page", "frequently_bought_together", 4)).await;
+    let recs: Recommendations = app
+        .client
+        .get(app.url(&format!("/storefront/recommendations?widget={}&product=PA&visitor=v-1", w.id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got = ids(&recs);
+    assert_eq!(&got[..2], ["PB", "PC"], "{got:?}");
+    assert!(!got.contains(&"PA"), "the viewed product is not recommended");
+    assert!(!got.contains(&"PI"), "out-of-stock products are not recommended");
+    assert_eq!(got.len(), 4);
+    assert_eq!(recs.products[0].reason, "bought_together");
+    assert_eq!(recs.products[3].reason, "popular");
+    assert_eq!(recs.products[0].price.formatted, "$10.66");
+
+    // Popular: best sellers first (A is in 5 orders), never the out-of-stock one.
+    let pop = create_widget(&app, SHOP, widget_body("Best", "home", "popular", 3)).await;
+    let recs: Recommendations = app.client.get(app.url(&format!("/storefront/recommendations?widget={}", pop.id))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ids(&recs)[0], "PA");
+    assert!(recs.products.iter().all(|p| p.reason == "popular"));
+
+    // HTML fragment for the theme block.
+    let r = app.client.get(app.url(&format!("/storefront/recommendations?widget={}&product=PA&format=html", w.id))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"data-attune-count="4""#), "{html}");
+    assert_eq!(html.matches("class=\"attune-card\"").count(), 4);
+    assert!(html.contains(r#"data-attune-product="PB""#));
+    assert!(html.contains("/products/product-b"));
+}
+
+async fn storefront_rejects_bad_input_with_named_errors(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    let w = create_widget(&app, SHOP, widget_body("FBT", "product_page", "popular", 4)).await;
+    let cases = [
+        ("", "widget"),
+        ("widget=", "widget"),
+        ("widget=abc", "widget"),
+        (&format!("widget={}&product=%3Cscript%3E", w.id) as &str, "product"),
+        (&format!("widget={}&visitor={}", w.id, "x".repeat(65)), "visitor"),
+        (&format!("widget={}&format=xml", w.id), "format"),
+    ];
+    for (query, field) in cases {
+        let r = app.client.get(app.url(&format!("/storefront/recommendations?{query}"))).send().await.unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        assert!((400..500).contains(&status), "{query}: {status}");
+        assert_eq!(body["fields"][0]["field"], field, "{query}: {body}");
+    }
+    let r = app.client.get(app.url(&format!("/storefront/recommendations?widget={}&widget={}", w.id, w.id))).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("widget"), "{body}");
+    let r = app.client.get(app.url(&format!("/storefront/recommendations?widget={}", uuid::Uuid::new_v4()))).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+async fn app_proxy_verifies_signature_and_personalizes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    let w = create_widget(&app, SHOP, widget_body("For you", "home", "for_you", 3)).await;
+    let base = |customer: &str, ts: u64| {
+        format!(
+            "widget={}&shop={SHOP}&logged_in_customer_id={customer}&path_prefix=%2Fapps%2Fattune&timestamp={ts}",
+            w.id
+        )
+    };
+    let get = |q: String| {
+        let client = app.client.clone();
+        let url = app.url(&format!("/proxy/recommendations?{q}"));
+        async move { client.get(url).send().await.unwrap() }
+    };
+    // Unsigned, tampered, stale.
+    assert_eq!(get(base("c1", now())).await.status(), 401);
+    let tampered = proxy_query(&base("c1", now())).replace("logged_in_customer_id=c1", "logged_in_customer_id=c2");
+    assert_eq!(get(tampered).await.status(), 401);
+    let stale = get(proxy_query(&base("c1", now() - 300))).await;
+    assert_eq!(stale.status(), 401);
+    let body: Value = stale.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("timestamp"), "{body}");
+
+    let recs_for = |customer: &'static str| {
+        let q = proxy_query(&base(customer, now()));
+        let fut = get(q);
+        async move {
+            let r = fut.await;
+            assert_eq!(r.status(), 200);
+            r.json::<Recommendations>().await.unwrap()
+        }
+    };
+    let c1 = recs_for("c1").await;
+    let c2 = recs_for("c2").await;
+    let anon = recs_for("").await;
+    // Each customer's complement first, nothing they already bought.
+    assert_eq!(ids(&c1)[0], "PH", "{:?}", ids(&c1));
+    assert_eq!(c1.products[0].reason, "based_on_your_orders");
+    assert!(ids(&c1).iter().all(|p| !["PA", "PB", "PC"].contains(p)));
+    assert_eq!(ids(&c2)[0], "PG", "{:?}", ids(&c2));
+    assert!(ids(&c2).iter().all(|p| !["PD", "PE", "PF"].contains(p)));
+    assert_ne!(ids(&c1), ids(&c2));
+    // Anonymous shoppers get best sellers.
+    assert!(anon.products.iter().all(|p| p.reason == "popular"));
+}
+
+async fn two_processes_behave_as_one(backend: Backend) {
+    let a = spawn_app(backend).await;
+    load_fixture(&a, SHOP).await;
+    let b = spawn_on(a.database.clone(), false).await;
+    let w = create_widget(&a, SHOP, widget_body("Shared", "product_page", "frequently_bought_together", 2)).await;
+    let fetched: Widget = b.client.get(b.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(session_token_for(SHOP)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(fetched.id, w.id);
+    let from_a: Recommendations = a.client.get(a.url(&format!("/storefront/recommendations?widget={}&product=PA", w.id))).send().await.unwrap().json().await.unwrap();
+    let from_b: Recommendations = b.client.get(b.url(&format!("/storefront/recommendations?widget={}&product=PA", w.id))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(from_a, from_b);
+    // A new order written through one process changes what the other recommends.
+    let shop = db::shops::find_by_domain(&a.db, "shopify", SHOP).await.unwrap().unwrap();
+    let ids_map = db::catalog::product_ids(&a.db, shop.id).await.unwrap();
+    let extra: Vec<NewOrder> = (0..5)
+        .map(|n| NewOrder {
+            platform_id: format!("x{n}"),
+            customer_id: None,
+            currency: "USD".into(),
+            placed_at: Utc::now(),
+            lines: ["PA", "PF"].iter().map(|p| NewLine { product_id: Some(ids_map[*p]), platform_product_id: p.to_string(), quantity: 1, unit_price_minor: 1 }).collect(),
+        })
+        .collect();
+    db::orders::insert_orders(&a.db, shop.id, &extra, |_| {}).await.unwrap();
+    let after_b: Recommendations = b.client.get(b.url(&format!("/storefront/recommendations?widget={}&product=PA", w.id))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ids(&after_b)[0], "PF", "{:?}", ids(&after_b));
+    b.stop().await;
+}
+
+both_backends!(
+    health,
+    unknown_route_is_json_404,
+    admin_api_requires_a_valid_session_token,
+    widget_crud,
+    widget_validation_names_fields,
+    shops_cannot_see_each_others_widgets,
+    recommendations_use_co_purchases_then_popularity,
+    storefront_rejects_bad_input_with_named_errors,
+    app_proxy_verifies_signature_and_personalizes,
+    two_processes_behave_as_one,
+);

@@ -1,0 +1,187 @@
+//! The merchant → shopper loop in a real browser (headless Chromium via chromedriver):
+//! create a widget in the admin, open the demo storefront, see that widget's products, and
+//! see them change with the shopper. Screenshots go to `tests/artifacts/`.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use attune_api::storefront::Recommendations;
+use attune_tests::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+struct Driver {
+    process: Child,
+    port: u16,
+    _profile: std::path::PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let _ = std::fs::remove_dir_all(&self._profile);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn find(binary: &str, env: &str) -> String {
+    if let Ok(p) = std::env::var(env) {
+        return p;
+    }
+    for dir in ["/usr/bin", "/usr/local/bin", "/usr/lib/chromium"] {
+        let p = format!("{dir}/{binary}");
+        if std::path::Path::new(&p).exists() {
+            return p;
+        }
+    }
+    panic!("{binary} not found: install Debian's chromium and chromium-driver (the README's test command does), or set {env}");
+}
+
+async fn start_browser() -> (Driver, Client) {
+    let chromedriver = find("chromedriver", "CHROMEDRIVER");
+    let chromium = find("chromium", "CHROMIUM");
+    let port = free_port();
+    let process = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {chromedriver}: {e}"));
+    let profile = std::env::temp_dir().join(format!("attune-chromium-{}", uuid::Uuid::new_v4()));
+    let driver = Driver { process, port, _profile: profile.clone() };
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    }))
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+        {
+            Ok(client) => return (driver, client),
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => panic!("could not start a browser session: {e}"),
+        }
+    }
+}
+
+async fn save_screenshot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    let dir = workspace_root().join("tests/artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+/// Waits until the recommendations block of `widget` shows its cards; returns product ids.
+async fn block_products(client: &Client, widget: &str) -> Vec<String> {
+    let selector = format!(r#"section[data-attune-widget="{widget}"] .attune-grid[data-attune-widget="{widget}"] a[data-attune-product]"#);
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&selector))
+        .await
+        .unwrap_or_else(|e| panic!("the block of widget {widget} never showed products: {e}"));
+    let mut ids = Vec::new();
+    for el in client.find_all(Locator::Css(&selector)).await.unwrap() {
+        ids.push(el.attr("data-attune-product").await.unwrap().unwrap());
+    }
+    ids
+}
+
+async fn api_products(app: &TestApp, widget: &str, customer: &str) -> Vec<String> {
+    let q = proxy_query(&format!(
+        "widget={widget}&shop=attune-demo.myshopify.com&logged_in_customer_id={customer}&path_prefix=%2Fapps%2Fattune&timestamp={}",
+        now()
+    ));
+    let recs: Recommendations = app.client.get(app.url(&format!("/proxy/recommendations?{q}"))).send().await.unwrap().json().await.unwrap();
+    recs.products.into_iter().map(|p| p.id).collect()
+}
+
+async fn merchant_to_shopper_loop(backend: Backend) {
+    let bundle = workspace_root().join("public/admin/pkg/attune_frontend_bg.wasm");
+    assert!(bundle.exists(), "the admin bundle is missing: run scripts/build-frontend.sh (the README's test command does)");
+    let app = spawn_demo(backend).await;
+    let (_driver, c) = start_browser().await;
+    let tag = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+
+    // The admin: a bad submission shows the error next to its field.
+    c.goto(&app.url("/admin/widgets/new")).await.unwrap();
+    let name = c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("#name")).await.unwrap();
+    let count = c.find(Locator::Css("#max_products")).await.unwrap();
+    count.clear().await.unwrap();
+    count.send_keys("99").await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let err = c.wait().for_element(Locator::Css(".field-error[data-field=name]")).await.unwrap();
+    assert!(err.text().await.unwrap().contains("required"));
+    let err = c.find(Locator::Css(".field-error[data-field=max_products]")).await.unwrap();
+    assert!(err.text().await.unwrap().contains("1 to 24"));
+
+    // Now a valid widget for the home page.
+    name.send_keys("Browser test picks").await.unwrap();
+    count.clear().await.unwrap();
+    count.send_keys("5").await.unwrap();
+    let title = c.find(Locator::Css("#title")).await.unwrap();
+    title.clear().await.unwrap();
+    title.send_keys("Hand-picked for you").await.unwrap();
+    c.find(Locator::Css("#placement")).await.unwrap().select_by_value("home").await.unwrap();
+    c.find(Locator::Css("#strategy")).await.unwrap().select_by_value("for_you").await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    let row = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath("//tr[td[text()='Browser test picks']]"))
+        .await
+        .unwrap();
+    let widget = row.attr("data-widget-id").await.unwrap().unwrap();
+    save_screenshot(&c, &format!("admin-widgets-{tag}.png")).await;
+
+    // The storefront renders the theme block for it, filled with that widget's products.
+    c.goto(&app.url("/demo")).await.unwrap();
+    let anonymous = block_products(&c, &widget).await;
+    assert_eq!(anonymous.len(), 5, "{anonymous:?}");
+    assert_eq!(anonymous, api_products(&app, &widget, "").await);
+    let heading = c.find(Locator::Css(&format!(r#"section[data-attune-widget="{widget}"] h2"#))).await.unwrap();
+    assert_eq!(heading.text().await.unwrap(), "Hand-picked for you");
+
+    // Different shoppers see different products.
+    let shoppers = attune_server::services::demo::shoppers();
+    let mut seen = vec![anonymous];
+    for s in shoppers.iter().take(2) {
+        c.find(Locator::Css("#shopper")).await.unwrap().select_by_value(&s.customer_id).await.unwrap();
+        // Selecting submits the form; wait for the page that knows the shopper.
+        c.wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(&format!("#shopper option[value='{}'][selected]", s.customer_id)))
+            .await
+            .unwrap();
+        let products = block_products(&c, &widget).await;
+        assert_eq!(products, api_products(&app, &widget, &s.customer_id).await, "shopper {}", s.customer_id);
+        assert!(!seen.contains(&products), "shopper {} saw the same products as someone else: {products:?}", s.customer_id);
+        seen.push(products);
+    }
+    save_screenshot(&c, &format!("demo-storefront-{tag}.png")).await;
+    c.close().await.unwrap();
+}
+
+both_backends!(merchant_to_shopper_loop);
