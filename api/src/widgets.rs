@@ -156,15 +156,25 @@ impl WidgetInput {
         let mut errors = Vec::new();
         let name = text_field(&self.name, "name", MAX_NAME_CHARS, true, &mut errors);
         let title = text_field(&self.title, "title", MAX_TITLE_CHARS, false, &mut errors);
-        let placement = enum_field(&self.placement, "placement", Placement::parse, &mut errors, || {
-            Placement::ALL.iter().map(|p| p.as_str()).collect()
-        });
-        let strategy = enum_field(&self.strategy, "strategy", Strategy::parse, &mut errors, || {
-            Strategy::ALL.iter().map(|p| p.as_str()).collect()
-        });
+        let placement = enum_field(
+            &self.placement,
+            "placement",
+            Placement::parse,
+            &mut errors,
+            || Placement::ALL.iter().map(|p| p.as_str()).collect(),
+        );
+        let strategy = enum_field(
+            &self.strategy,
+            "strategy",
+            Strategy::parse,
+            &mut errors,
+            || Strategy::ALL.iter().map(|p| p.as_str()).collect(),
+        );
         let max_products = match &self.max_products {
             serde_json::Value::Number(n) => match n.as_u64() {
-                Some(v) if (MIN_PRODUCTS as u64..=MAX_PRODUCTS as u64).contains(&v) => Some(v as u32),
+                Some(v) if (MIN_PRODUCTS as u64..=MAX_PRODUCTS as u64).contains(&v) => {
+                    Some(v as u32)
+                }
                 _ => {
                     errors.push(FieldError::new(
                         "max_products",
@@ -219,7 +229,10 @@ fn text_field(
                 ));
                 None
             } else if trimmed.chars().any(char::is_control) {
-                errors.push(FieldError::new(field, "must not contain control characters"));
+                errors.push(FieldError::new(
+                    field,
+                    "must not contain control characters",
+                ));
                 None
             } else {
                 Some(trimmed.to_owned())
@@ -246,7 +259,11 @@ fn enum_field<T>(
 ) -> Option<T> {
     let parsed = value.as_str().and_then(parse);
     if parsed.is_none() {
-        let what = if value.is_null() { "is required" } else { "is not one of the allowed values" };
+        let what = if value.is_null() {
+            "is required"
+        } else {
+            "is not one of the allowed values"
+        };
         errors.push(FieldError::new(
             field,
             format!("{what}: {}", allowed().join(", ")),
@@ -284,7 +301,10 @@ mod tests {
         };
         let errs = input.validate().unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["name", "title", "placement", "strategy", "max_products"]);
+        assert_eq!(
+            fields,
+            ["name", "title", "placement", "strategy", "max_products"]
+        );
     }
 
     #[test]

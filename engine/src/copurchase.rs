@@ -3,6 +3,9 @@
 //! Items are dense indices `0..n_items`. Two items are related by how often they were bought
 //! in the same order, normalized by how often each was bought at all (cosine similarity of
 //! their order-incidence vectors), so best sellers do not crowd out specific complements.
+//! Pairs seen in only a few orders are shrunk towards zero (significance weighting,
+//! `count / (count + SHRINK)`), so a single coincidental basket with a rare item does not
+//! outrank an association seen many times.
 
 use std::collections::HashMap;
 
@@ -21,6 +24,9 @@ pub struct Scored {
     pub score: f32,
     pub reason: Reason,
 }
+
+/// Co-purchase counts at which an association keeps half its cosine similarity.
+pub const SHRINK: f32 = 2.0;
 
 #[derive(Debug, Clone)]
 pub struct CoPurchase {
@@ -60,7 +66,8 @@ impl CoPurchase {
         let mut neighbors: Vec<Vec<(u32, f32, u32)>> = vec![Vec::new(); n_items];
         for ((a, b), count) in pairs {
             let denom = ((popularity[a as usize] as f32) * (popularity[b as usize] as f32)).sqrt();
-            let sim = count as f32 / denom;
+            let c = count as f32;
+            let sim = c / denom * (c / (c + SHRINK));
             neighbors[a as usize].push((b, sim, count));
             neighbors[b as usize].push((a, sim, count));
         }
@@ -68,8 +75,14 @@ impl CoPurchase {
             list.sort_by(|x, y| y.1.total_cmp(&x.1).then(y.2.cmp(&x.2)).then(x.0.cmp(&y.0)));
             list.truncate(max_neighbors);
         }
-        let mut by_popularity: Vec<u32> = (0..n_items as u32).filter(|&i| popularity[i as usize] > 0).collect();
-        by_popularity.sort_by(|&x, &y| popularity[y as usize].cmp(&popularity[x as usize]).then(x.cmp(&y)));
+        let mut by_popularity: Vec<u32> = (0..n_items as u32)
+            .filter(|&i| popularity[i as usize] > 0)
+            .collect();
+        by_popularity.sort_by(|&x, &y| {
+            popularity[y as usize]
+                .cmp(&popularity[x as usize])
+                .then(x.cmp(&y))
+        });
         CoPurchase {
             popularity,
             by_popularity,
@@ -96,7 +109,9 @@ impl CoPurchase {
         let is_seed = |i: u32| seeds.iter().any(|&(s, _)| s == i);
         let mut acc: HashMap<u32, (f32, Vec<u32>, u32)> = HashMap::new();
         for &(seed, weight) in seeds {
-            let Some(list) = self.neighbors.get(seed as usize) else { continue };
+            let Some(list) = self.neighbors.get(seed as usize) else {
+                continue;
+            };
             for &(other, sim, count) in list {
                 if is_seed(other) || exclude(other) {
                     continue;
@@ -156,7 +171,10 @@ mod tests {
         let m = model(&[&[0, 1, 2], &[0, 1, 2], &[2, 3], &[2, 4], &[2, 5]], 6);
         let recs = m.recommend(&[(0, 1.0)], |_| false, 3);
         assert_eq!(recs[0].item, 1);
-        assert!(matches!(recs[0].reason, Reason::CoPurchase { orders: 2, .. }));
+        assert!(matches!(
+            recs[0].reason,
+            Reason::CoPurchase { orders: 2, .. }
+        ));
         assert!(recs.iter().all(|r| r.item != 0));
     }
 

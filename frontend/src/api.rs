@@ -25,7 +25,10 @@ impl Failure {
     }
 
     pub fn field(&self, name: &str) -> Option<String> {
-        self.fields.iter().find(|f| f.field == name).map(|f| f.message.clone())
+        self.fields
+            .iter()
+            .find(|f| f.field == name)
+            .map(|f| f.message.clone())
     }
 }
 
@@ -35,7 +38,9 @@ thread_local! {
 
 fn meta(name: &str) -> Option<String> {
     let doc = web_sys::window()?.document()?;
-    let el = doc.query_selector(&format!("meta[name=\"{name}\"]")).ok()??;
+    let el = doc
+        .query_selector(&format!("meta[name=\"{name}\"]"))
+        .ok()??;
     el.get_attribute("content")
 }
 
@@ -58,7 +63,7 @@ async fn app_bridge_token() -> Option<Result<String, Failure>> {
     let result = async {
         let promise: js_sys::Promise = f
             .call0(&shopify)
-            .and_then(|p| p.dyn_into().map_err(JsValue::from))
+            .and_then(|p| p.dyn_into())
             .map_err(|_| Failure::plain("App Bridge did not return a session token"))?;
         let value = JsFuture::from(promise)
             .await
@@ -77,15 +82,14 @@ struct DemoSession {
 }
 
 async fn demo_token(fresh: bool) -> Result<String, Failure> {
-    if !fresh {
-        if let Some(token) = DEMO_TOKEN.with(|t| {
-            t.borrow()
-                .as_ref()
-                .filter(|(_, exp)| exp - now_secs() > 10.0)
-                .map(|(tok, _)| tok.clone())
-        }) {
-            return Ok(token);
-        }
+    let cached = DEMO_TOKEN.with(|t| {
+        t.borrow()
+            .as_ref()
+            .filter(|(_, exp)| exp - now_secs() > 10.0)
+            .map(|(tok, _)| tok.clone())
+    });
+    if let Some(token) = cached.filter(|_| !fresh) {
+        return Ok(token);
     }
     let resp = Request::post("/api/admin/demo/session")
         .send()
@@ -109,7 +113,9 @@ async fn token(fresh: bool) -> Result<String, Failure> {
     if is_demo() {
         return demo_token(fresh).await;
     }
-    Err(Failure::plain("Open Attune from your Shopify admin to sign in."))
+    Err(Failure::plain(
+        "Open Attune from your Shopify admin to sign in.",
+    ))
 }
 
 async fn send(
@@ -141,7 +147,10 @@ async fn send(
         // Like App Bridge: retry once with a fresh token when the server asks for it.
         if resp.status() == 401
             && !fresh
-            && resp.headers().get("X-Shopify-Retry-Invalid-Session-Request").is_some()
+            && resp
+                .headers()
+                .get("X-Shopify-Retry-Invalid-Session-Request")
+                .is_some()
         {
             fresh = true;
             continue;

@@ -85,7 +85,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "storefront_events", &["shop_id", "visitor_id", "occurred_at"]).await?;
+        index(
+            m,
+            "storefront_events",
+            &["shop_id", "visitor_id", "occurred_at"],
+        )
+        .await?;
         index(m, "storefront_events", &["shop_id", "occurred_at"]).await
     }
 

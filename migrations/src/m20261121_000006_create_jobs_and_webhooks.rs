@@ -70,7 +70,12 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        unique(m, "webhook_receipts", &["platform", "shop_domain", "event_id"]).await
+        unique(
+            m,
+            "webhook_receipts",
+            &["platform", "shop_domain", "event_id"],
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

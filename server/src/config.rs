@@ -61,9 +61,12 @@ fn default_public_dir() -> String {
 impl Settings {
     /// Reads defaults, then `file` if given (it must exist), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, config::ConfigError> {
-        Self::load_from(file, config::Environment::with_prefix("ATTUNE")
-            .prefix_separator("__")
-            .separator("__"))
+        Self::load_from(
+            file,
+            config::Environment::with_prefix("ATTUNE")
+                .prefix_separator("__")
+                .separator("__"),
+        )
     }
 
     fn load_from(
@@ -100,8 +103,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(vars: &[(&str, &str)]) -> config::Environment {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         config::Environment::with_prefix("ATTUNE")
             .prefix_separator("__")
             .separator("__")

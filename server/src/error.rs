@@ -56,7 +56,10 @@ impl ResponseError for AppError {
         let (message, fields) = match self {
             AppError::Validation(fields) => {
                 let names: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
-                (format!("invalid fields: {}", names.join(", ")), fields.clone())
+                (
+                    format!("invalid fields: {}", names.join(", ")),
+                    fields.clone(),
+                )
             }
             AppError::Db(e) => {
                 tracing::error!(error = %e, "database error");
@@ -89,7 +92,9 @@ pub fn json_config() -> actix_web::web::JsonConfig {
         .error_handler(|err, _req| {
             use actix_web::error::JsonPayloadError as E;
             let message = match &err {
-                E::ContentType => "request body must be JSON (Content-Type: application/json)".to_owned(),
+                E::ContentType => {
+                    "request body must be JSON (Content-Type: application/json)".to_owned()
+                }
                 E::OverflowKnownLength { length, limit } => {
                     format!("request body is {length} bytes; the limit is {limit}")
                 }

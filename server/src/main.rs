@@ -56,13 +56,21 @@ async fn main() -> anyhow::Result<()> {
             if std::env::var_os("ATTUNE__DATABASE__URL").is_none() && cli.config.is_none() {
                 settings.database.url = DEMO_DATABASE.to_owned();
             }
-            let database = db::connect(&settings.database.url, settings.database.max_connections).await?;
-            eprintln!("Preparing the database ({})…", db::redact_url(&settings.database.url));
+            let database =
+                db::connect(&settings.database.url, settings.database.max_connections).await?;
+            eprintln!(
+                "Preparing the database ({})…",
+                db::redact_url(&settings.database.url)
+            );
             db::migrate(&database).await?;
             eprintln!("Loading the demo shop (a sample of the UCI Online Retail data, CC BY 4.0)…");
             let started = std::time::Instant::now();
             demo::ensure_loaded(&database, print_progress).await?;
-            eprintln!("\rDemo shop ready in {:.1}s.{:40}", started.elapsed().as_secs_f32(), "");
+            eprintln!(
+                "\rDemo shop ready in {:.1}s.{:40}",
+                started.elapsed().as_secs_f32(),
+                ""
+            );
             let app = Application::build_with_db(settings, database, true)?;
             let host = match app.state().settings.server.host.as_str() {
                 "0.0.0.0" | "::" => "127.0.0.1".to_owned(),
@@ -76,9 +84,13 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
-            let database = db::connect(&settings.database.url, settings.database.max_connections).await?;
+            let database =
+                db::connect(&settings.database.url, settings.database.max_connections).await?;
             db::migrate(&database).await?;
-            println!("migrations applied to {}", db::redact_url(&settings.database.url));
+            println!(
+                "migrations applied to {}",
+                db::redact_url(&settings.database.url)
+            );
         }
     }
     Ok(())
@@ -89,7 +101,11 @@ fn print_progress(p: Progress) {
         Progress::Products(n) => eprint!("\r  products: {n}{:30}", ""),
         Progress::Customers(n) => eprint!("\r  customers: {n}{:30}", ""),
         Progress::Orders { done, total } => {
-            eprint!("\r  orders: {done}/{total} ({}%){:10}", done * 100 / total.max(1), "")
+            eprint!(
+                "\r  orders: {done}/{total} ({}%){:10}",
+                done * 100 / total.max(1),
+                ""
+            )
         }
     }
     std::io::stderr().flush().ok();

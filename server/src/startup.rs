@@ -26,7 +26,8 @@ pub struct Application {
 impl Application {
     /// Connects to the configured database, applies migrations and binds the listener.
     pub async fn build(settings: Settings, demo_mode: bool) -> anyhow::Result<Self> {
-        let db = crate::db::connect(&settings.database.url, settings.database.max_connections).await?;
+        let db =
+            crate::db::connect(&settings.database.url, settings.database.max_connections).await?;
         crate::db::migrate(&db).await?;
         Self::build_with_db(settings, db, demo_mode)
     }
@@ -38,7 +39,10 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
-                format!("could not listen on {}:{}", settings.server.host, settings.server.port)
+                format!(
+                    "could not listen on {}:{}",
+                    settings.server.host, settings.server.port
+                )
             })?;
         let port = listener.local_addr()?.port();
         let mode = if demo_mode {
@@ -118,7 +122,10 @@ async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
             (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
                     _ = term.recv() => {}
@@ -137,5 +144,9 @@ async fn wait_for_signal() {
 }
 
 async fn not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound(format!("no route for {} {}", req.method(), req.path())))
+    Err(AppError::NotFound(format!(
+        "no route for {} {}",
+        req.method(),
+        req.path()
+    )))
 }

@@ -10,8 +10,12 @@ pub fn init() {
     let registry = tracing_subscriber::registry().with(filter);
     // A second init (e.g. from tests) is harmless: keep the first subscriber.
     let _ = if json {
-        registry.with(fmt::layer().json().with_writer(std::io::stderr)).try_init()
+        registry
+            .with(fmt::layer().json().with_writer(std::io::stderr))
+            .try_init()
     } else {
-        registry.with(fmt::layer().with_writer(std::io::stderr)).try_init()
+        registry
+            .with(fmt::layer().with_writer(std::io::stderr))
+            .try_init()
     };
 }

@@ -44,7 +44,10 @@ macro_rules! both_backends {
 }
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn postgres_admin_url() -> String {
@@ -78,9 +81,15 @@ impl TestDatabase {
                     panic!("PostgreSQL is required for this test and is not reachable at {admin_url}: {e}")
                 });
                 let name = format!("attune_test_{id}");
-                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.unwrap();
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .unwrap();
                 admin.close().await.ok();
-                let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&admin_url);
                 TestDatabase {
                     url: format!("{base}/{name}"),
                     pg_name: Some(name),
@@ -99,11 +108,16 @@ impl Drop for TestDatabase {
         if let Some(name) = self.pg_name.take() {
             // Drop needs its own runtime: the test's may be shutting down.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async {
                     if let Ok(admin) = Database::connect(&postgres_admin_url()).await {
                         let _ = admin
-                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
                             .await;
                     }
                 });
@@ -160,7 +174,9 @@ pub async fn spawn_demo(backend: Backend) -> TestApp {
 pub async fn spawn_on(database: std::sync::Arc<TestDatabase>, demo_mode: bool) -> TestApp {
     attune_server::telemetry::init();
     let settings = test_settings(&database.url);
-    let db = attune_server::db::connect(&settings.database.url, 5).await.unwrap();
+    let db = attune_server::db::connect(&settings.database.url, 5)
+        .await
+        .unwrap();
     attune_server::db::migrate(&db).await.unwrap();
     if demo_mode {
         demo::ensure_loaded(&db, |_| {}).await.unwrap();
@@ -172,22 +188,38 @@ pub async fn spawn_on(database: std::sync::Arc<TestDatabase>, demo_mode: bool) -
     TestApp {
         address,
         db,
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
         database,
         handle,
     }
 }
 
 pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// A session token as App Bridge would send for `shop`.
 pub fn session_token_for(shop: &str) -> String {
-    session_token::sign(&ShopDomain::parse(shop).unwrap(), "1", API_KEY, API_SECRET.as_bytes(), now(), 60)
+    session_token::sign(
+        &ShopDomain::parse(shop).unwrap(),
+        "1",
+        API_KEY,
+        API_SECRET.as_bytes(),
+        now(),
+        60,
+    )
 }
 
 /// Signs `query` as Shopify's app proxy does and appends the signature.
 pub fn proxy_query(query: &str) -> String {
-    format!("{query}&signature={}", app_proxy::sign(query, API_SECRET.as_bytes()))
+    format!(
+        "{query}&signature={}",
+        app_proxy::sign(query, API_SECRET.as_bytes())
+    )
 }

@@ -19,7 +19,9 @@ const OTHER_SHOP: &str = "other-shop.myshopify.com";
 /// customer c1 (bought A, B, C) has H as the only complement of their history;
 /// customer c2 (bought D, E, F) has G.
 async fn load_fixture(app: &TestApp, domain: &str) -> ShopId {
-    let shop = db::shops::ensure(&app.db, "shopify", domain, "Fixture", "USD").await.unwrap();
+    let shop = db::shops::ensure(&app.db, "shopify", domain, "Fixture", "USD")
+        .await
+        .unwrap();
     let ts = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let products: Vec<NewProduct> = "ABCDEFGHI"
         .chars()
@@ -37,7 +39,9 @@ async fn load_fixture(app: &TestApp, domain: &str) -> ShopId {
             updated_at: ts,
         })
         .collect();
-    let ids = db::catalog::insert_products(&app.db, shop.id, &products).await.unwrap();
+    let ids = db::catalog::insert_products(&app.db, shop.id, &products)
+        .await
+        .unwrap();
     let customers = db::orders::insert_customers(
         &app.db,
         shop.id,
@@ -75,7 +79,9 @@ async fn load_fixture(app: &TestApp, domain: &str) -> ShopId {
                 .collect(),
         })
         .collect();
-    db::orders::insert_orders(&app.db, shop.id, &orders, |_| {}).await.unwrap();
+    db::orders::insert_orders(&app.db, shop.id, &orders, |_| {})
+        .await
+        .unwrap();
     shop.id
 }
 
@@ -139,7 +145,13 @@ async fn admin_api_requires_a_valid_session_token(backend: Backend) {
         now(),
         60,
     );
-    let r = app.client.get(&url).bearer_auth(forged).send().await.unwrap();
+    let r = app
+        .client
+        .get(&url)
+        .bearer_auth(forged)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     // Expired.
     let expired = attune_server::platform::shopify::session_token::sign(
@@ -150,16 +162,39 @@ async fn admin_api_requires_a_valid_session_token(backend: Backend) {
         now() - 600,
         60,
     );
-    let r = app.client.get(&url).bearer_auth(expired).send().await.unwrap();
+    let r = app
+        .client
+        .get(&url)
+        .bearer_auth(expired)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     // Valid token, but for a shop that never installed.
-    let r = app.client.get(&url).bearer_auth(session_token_for("stranger.myshopify.com")).send().await.unwrap();
+    let r = app
+        .client
+        .get(&url)
+        .bearer_auth(session_token_for("stranger.myshopify.com"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     // Valid.
-    let r = app.client.get(&url).bearer_auth(session_token_for(SHOP)).send().await.unwrap();
+    let r = app
+        .client
+        .get(&url)
+        .bearer_auth(session_token_for(SHOP))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     // The demo login does not exist outside demo mode.
-    let r = app.client.post(app.url("/api/admin/demo/session")).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/admin/demo/session"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -167,11 +202,25 @@ async fn widget_crud(backend: Backend) {
     let app = spawn_app(backend).await;
     load_fixture(&app, SHOP).await;
     let token = session_token_for(SHOP);
-    let w = create_widget(&app, SHOP, widget_body("PDP", "product_page", "frequently_bought_together", 4)).await;
+    let w = create_widget(
+        &app,
+        SHOP,
+        widget_body("PDP", "product_page", "frequently_bought_together", 4),
+    )
+    .await;
     assert_eq!(w.name, "PDP");
     assert_eq!(w.max_products, 4);
 
-    let list: Value = app.client.get(app.url("/api/admin/widgets")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let list: Value = app
+        .client
+        .get(app.url("/api/admin/widgets"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["widgets"].as_array().unwrap().len(), 1);
     assert_eq!(list["widgets"][0]["id"], w.id.as_str());
 
@@ -186,14 +235,41 @@ async fn widget_crud(backend: Backend) {
     assert_eq!(r.status(), 200);
     let updated: Widget = r.json().await.unwrap();
     assert_eq!((updated.name.as_str(), updated.max_products), ("Home", 8));
-    let fetched: Widget = app.client.get(app.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let fetched: Widget = app
+        .client
+        .get(app.url(&format!("/api/admin/widgets/{}", w.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fetched, updated);
 
-    let r = app.client.delete(app.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(&token).send().await.unwrap();
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/admin/widgets/{}", w.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let r = app.client.get(app.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(&token).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!("/api/admin/widgets/{}", w.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let r = app.client.delete(app.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(&token).send().await.unwrap();
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/admin/widgets/{}", w.id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -212,28 +288,80 @@ async fn widget_validation_names_fields(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert_eq!(fields, ["name", "title", "placement", "strategy", "max_products"]);
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["name", "title", "placement", "strategy", "max_products"]
+    );
 
-    let r = app.client.post(&url).bearer_auth(&token).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = app
+        .client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("not valid JSON"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("not valid JSON"),
+        "{body}"
+    );
 
-    let r = app.client.post(&url).bearer_auth(&token).body("name=x").send().await.unwrap();
+    let r = app
+        .client
+        .post(&url)
+        .bearer_auth(&token)
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("Content-Type"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("Content-Type"),
+        "{body}"
+    );
 
-    let r = app.client.post(&url).bearer_auth(&token).header("content-type", "application/json").body(vec![b' '; 100 * 1024]).send().await.unwrap();
+    let r = app
+        .client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 100 * 1024])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 
-    let r = app.client.get(app.url("/api/admin/widgets/not-an-id")).bearer_auth(&token).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/api/admin/widgets/not-an-id"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["fields"][0]["field"], "id");
     // Nothing was stored by the rejected calls.
-    let list: Value = app.client.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let list: Value = app
+        .client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(list["widgets"].as_array().unwrap().is_empty());
 }
 
@@ -244,11 +372,45 @@ async fn shops_cannot_see_each_others_widgets(backend: Backend) {
     let w = create_widget(&app, SHOP, widget_body("Mine", "home", "popular", 3)).await;
     let other = session_token_for(OTHER_SHOP);
     let path = format!("/api/admin/widgets/{}", w.id);
-    assert_eq!(app.client.get(app.url(&path)).bearer_auth(&other).send().await.unwrap().status(), 404);
-    let r = app.client.put(app.url(&path)).bearer_auth(&other).json(&widget_body("Stolen", "home", "popular", 3)).send().await.unwrap();
+    assert_eq!(
+        app.client
+            .get(app.url(&path))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let r = app
+        .client
+        .put(app.url(&path))
+        .bearer_auth(&other)
+        .json(&widget_body("Stolen", "home", "popular", 3))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    assert_eq!(app.client.delete(app.url(&path)).bearer_auth(&other).send().await.unwrap().status(), 404);
-    let list: Value = app.client.get(app.url("/api/admin/widgets")).bearer_auth(&other).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        app.client
+            .delete(app.url(&path))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let list: Value = app
+        .client
+        .get(app.url("/api/admin/widgets"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(list["widgets"].as_array().unwrap().is_empty());
     // And the other shop's signed proxy cannot serve it either.
     let q = proxy_query(&format!(
@@ -256,7 +418,12 @@ async fn shops_cannot_see_each_others_widgets(backend: Backend) {
         w.id,
         now()
     ));
-    let r = app.client.get(app.url(&format!("/proxy/recommendations?{q}"))).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!("/proxy/recommendations?{q}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -267,10 +434,18 @@ fn ids(recs: &Recommendations) -> Vec<&str> {
 async fn recommendations_use_co_purchases_then_popularity(backend: Backend) {
     let app = spawn_app(backend).await;
     load_fixture(&app, SHOP).await;
-    let w = create_widget(&app, SHOP, widget_body("FBT", "product_page", "frequently_bought_together", 4)).await;
+    let w = create_widget(
+        &app,
+        SHOP,
+        widget_body("FBT", "product_page", "frequently_bought_together", 4),
+    )
+    .await;
     let recs: Recommendations = app
         .client
-        .get(app.url(&format!("/storefront/recommendations?widget={}&product=PA&visitor=v-1", w.id)))
+        .get(app.url(&format!(
+            "/storefront/recommendations?widget={}&product=PA&visitor=v-1",
+            w.id
+        )))
         .send()
         .await
         .unwrap()
@@ -279,8 +454,14 @@ async fn recommendations_use_co_purchases_then_popularity(backend: Backend) {
         .unwrap();
     let got = ids(&recs);
     assert_eq!(&got[..2], ["PB", "PC"], "{got:?}");
-    assert!(!got.contains(&"PA"), "the viewed product is not recommended");
-    assert!(!got.contains(&"PI"), "out-of-stock products are not recommended");
+    assert!(
+        !got.contains(&"PA"),
+        "the viewed product is not recommended"
+    );
+    assert!(
+        !got.contains(&"PI"),
+        "out-of-stock products are not recommended"
+    );
     assert_eq!(got.len(), 4);
     assert_eq!(recs.products[0].reason, "bought_together");
     assert_eq!(recs.products[3].reason, "popular");
@@ -288,14 +469,35 @@ async fn recommendations_use_co_purchases_then_popularity(backend: Backend) {
 
     // Popular: best sellers first (A is in 5 orders), never the out-of-stock one.
     let pop = create_widget(&app, SHOP, widget_body("Best", "home", "popular", 3)).await;
-    let recs: Recommendations = app.client.get(app.url(&format!("/storefront/recommendations?widget={}", pop.id))).send().await.unwrap().json().await.unwrap();
+    let recs: Recommendations = app
+        .client
+        .get(app.url(&format!("/storefront/recommendations?widget={}", pop.id)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ids(&recs)[0], "PA");
     assert!(recs.products.iter().all(|p| p.reason == "popular"));
 
     // HTML fragment for the theme block.
-    let r = app.client.get(app.url(&format!("/storefront/recommendations?widget={}&product=PA&format=html", w.id))).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/storefront/recommendations?widget={}&product=PA&format=html",
+            w.id
+        )))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = r.text().await.unwrap();
     assert!(html.contains(r#"data-attune-count="4""#), "{html}");
     assert_eq!(html.matches("class=\"attune-card\"").count(), 4);
@@ -311,22 +513,52 @@ async fn storefront_rejects_bad_input_with_named_errors(backend: Backend) {
         ("", "widget"),
         ("widget=", "widget"),
         ("widget=abc", "widget"),
-        (&format!("widget={}&product=%3Cscript%3E", w.id) as &str, "product"),
-        (&format!("widget={}&visitor={}", w.id, "x".repeat(65)), "visitor"),
+        (
+            &format!("widget={}&product=%3Cscript%3E", w.id) as &str,
+            "product",
+        ),
+        (
+            &format!("widget={}&visitor={}", w.id, "x".repeat(65)),
+            "visitor",
+        ),
         (&format!("widget={}&format=xml", w.id), "format"),
     ];
     for (query, field) in cases {
-        let r = app.client.get(app.url(&format!("/storefront/recommendations?{query}"))).send().await.unwrap();
+        let r = app
+            .client
+            .get(app.url(&format!("/storefront/recommendations?{query}")))
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         let body: Value = r.json().await.unwrap();
         assert!((400..500).contains(&status), "{query}: {status}");
         assert_eq!(body["fields"][0]["field"], field, "{query}: {body}");
     }
-    let r = app.client.get(app.url(&format!("/storefront/recommendations?widget={}&widget={}", w.id, w.id))).send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/storefront/recommendations?widget={}&widget={}",
+            w.id, w.id
+        )))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("widget"), "{body}");
-    let r = app.client.get(app.url(&format!("/storefront/recommendations?widget={}", uuid::Uuid::new_v4()))).send().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("widget"),
+        "{body}"
+    );
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/storefront/recommendations?widget={}",
+            uuid::Uuid::new_v4()
+        )))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -347,12 +579,16 @@ async fn app_proxy_verifies_signature_and_personalizes(backend: Backend) {
     };
     // Unsigned, tampered, stale.
     assert_eq!(get(base("c1", now())).await.status(), 401);
-    let tampered = proxy_query(&base("c1", now())).replace("logged_in_customer_id=c1", "logged_in_customer_id=c2");
+    let tampered = proxy_query(&base("c1", now()))
+        .replace("logged_in_customer_id=c1", "logged_in_customer_id=c2");
     assert_eq!(get(tampered).await.status(), 401);
     let stale = get(proxy_query(&base("c1", now() - 300))).await;
     assert_eq!(stale.status(), 401);
     let body: Value = stale.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().contains("timestamp"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("timestamp"),
+        "{body}"
+    );
 
     let recs_for = |customer: &'static str| {
         let q = proxy_query(&base(customer, now()));
@@ -381,14 +617,53 @@ async fn two_processes_behave_as_one(backend: Backend) {
     let a = spawn_app(backend).await;
     load_fixture(&a, SHOP).await;
     let b = spawn_on(a.database.clone(), false).await;
-    let w = create_widget(&a, SHOP, widget_body("Shared", "product_page", "frequently_bought_together", 2)).await;
-    let fetched: Widget = b.client.get(b.url(&format!("/api/admin/widgets/{}", w.id))).bearer_auth(session_token_for(SHOP)).send().await.unwrap().json().await.unwrap();
+    let w = create_widget(
+        &a,
+        SHOP,
+        widget_body("Shared", "product_page", "frequently_bought_together", 2),
+    )
+    .await;
+    let fetched: Widget = b
+        .client
+        .get(b.url(&format!("/api/admin/widgets/{}", w.id)))
+        .bearer_auth(session_token_for(SHOP))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(fetched.id, w.id);
-    let from_a: Recommendations = a.client.get(a.url(&format!("/storefront/recommendations?widget={}&product=PA", w.id))).send().await.unwrap().json().await.unwrap();
-    let from_b: Recommendations = b.client.get(b.url(&format!("/storefront/recommendations?widget={}&product=PA", w.id))).send().await.unwrap().json().await.unwrap();
+    let from_a: Recommendations = a
+        .client
+        .get(a.url(&format!(
+            "/storefront/recommendations?widget={}&product=PA",
+            w.id
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let from_b: Recommendations = b
+        .client
+        .get(b.url(&format!(
+            "/storefront/recommendations?widget={}&product=PA",
+            w.id
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(from_a, from_b);
     // A new order written through one process changes what the other recommends.
-    let shop = db::shops::find_by_domain(&a.db, "shopify", SHOP).await.unwrap().unwrap();
+    let shop = db::shops::find_by_domain(&a.db, "shopify", SHOP)
+        .await
+        .unwrap()
+        .unwrap();
     let ids_map = db::catalog::product_ids(&a.db, shop.id).await.unwrap();
     let extra: Vec<NewOrder> = (0..5)
         .map(|n| NewOrder {
@@ -396,11 +671,32 @@ async fn two_processes_behave_as_one(backend: Backend) {
             customer_id: None,
             currency: "USD".into(),
             placed_at: Utc::now(),
-            lines: ["PA", "PF"].iter().map(|p| NewLine { product_id: Some(ids_map[*p]), platform_product_id: p.to_string(), quantity: 1, unit_price_minor: 1 }).collect(),
+            lines: ["PA", "PF"]
+                .iter()
+                .map(|p| NewLine {
+                    product_id: Some(ids_map[*p]),
+                    platform_product_id: p.to_string(),
+                    quantity: 1,
+                    unit_price_minor: 1,
+                })
+                .collect(),
         })
         .collect();
-    db::orders::insert_orders(&a.db, shop.id, &extra, |_| {}).await.unwrap();
-    let after_b: Recommendations = b.client.get(b.url(&format!("/storefront/recommendations?widget={}&product=PA", w.id))).send().await.unwrap().json().await.unwrap();
+    db::orders::insert_orders(&a.db, shop.id, &extra, |_| {})
+        .await
+        .unwrap();
+    let after_b: Recommendations = b
+        .client
+        .get(b.url(&format!(
+            "/storefront/recommendations?widget={}&product=PA",
+            w.id
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ids(&after_b)[0], "PF", "{:?}", ids(&after_b));
     b.stop().await;
 }

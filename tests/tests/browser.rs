@@ -25,7 +25,11 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn find(binary: &str, env: &str) -> String {
@@ -38,7 +42,9 @@ fn find(binary: &str, env: &str) -> String {
             return p;
         }
     }
-    panic!("{binary} not found: install Debian's chromium and chromium-driver (the README's test command does), or set {env}");
+    panic!(
+        "{binary} not found: install Debian's chromium and chromium-driver (the README's test command does), or set {env}"
+    );
 }
 
 async fn start_browser() -> (Driver, Client) {
@@ -52,7 +58,11 @@ async fn start_browser() -> (Driver, Client) {
         .spawn()
         .unwrap_or_else(|e| panic!("could not start {chromedriver}: {e}"));
     let profile = std::env::temp_dir().join(format!("attune-chromium-{}", uuid::Uuid::new_v4()));
-    let driver = Driver { process, port, _profile: profile.clone() };
+    let driver = Driver {
+        process,
+        port,
+        _profile: profile.clone(),
+    };
     let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
         "goog:chromeOptions": {
             "binary": chromium,
@@ -92,7 +102,9 @@ async fn save_screenshot(client: &Client, name: &str) {
 
 /// Waits until the recommendations block of `widget` shows its cards; returns product ids.
 async fn block_products(client: &Client, widget: &str) -> Vec<String> {
-    let selector = format!(r#"section[data-attune-widget="{widget}"] .attune-grid[data-attune-widget="{widget}"] a[data-attune-product]"#);
+    let selector = format!(
+        r#"section[data-attune-widget="{widget}"] .attune-grid[data-attune-widget="{widget}"] a[data-attune-product]"#
+    );
     client
         .wait()
         .at_most(Duration::from_secs(20))
@@ -111,13 +123,24 @@ async fn api_products(app: &TestApp, widget: &str, customer: &str) -> Vec<String
         "widget={widget}&shop=attune-demo.myshopify.com&logged_in_customer_id={customer}&path_prefix=%2Fapps%2Fattune&timestamp={}",
         now()
     ));
-    let recs: Recommendations = app.client.get(app.url(&format!("/proxy/recommendations?{q}"))).send().await.unwrap().json().await.unwrap();
+    let recs: Recommendations = app
+        .client
+        .get(app.url(&format!("/proxy/recommendations?{q}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     recs.products.into_iter().map(|p| p.id).collect()
 }
 
 async fn merchant_to_shopper_loop(backend: Backend) {
     let bundle = workspace_root().join("public/admin/pkg/attune_frontend_bg.wasm");
-    assert!(bundle.exists(), "the admin bundle is missing: run scripts/build-frontend.sh (the README's test command does)");
+    assert!(
+        bundle.exists(),
+        "the admin bundle is missing: run scripts/build-frontend.sh (the README's test command does)"
+    );
     let app = spawn_demo(backend).await;
     let (_driver, c) = start_browser().await;
     let tag = match backend {
@@ -127,14 +150,31 @@ async fn merchant_to_shopper_loop(backend: Backend) {
 
     // The admin: a bad submission shows the error next to its field.
     c.goto(&app.url("/admin/widgets/new")).await.unwrap();
-    let name = c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css("#name")).await.unwrap();
+    let name = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("#name"))
+        .await
+        .unwrap();
     let count = c.find(Locator::Css("#max_products")).await.unwrap();
     count.clear().await.unwrap();
     count.send_keys("99").await.unwrap();
-    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
-    let err = c.wait().for_element(Locator::Css(".field-error[data-field=name]")).await.unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let err = c
+        .wait()
+        .for_element(Locator::Css(".field-error[data-field=name]"))
+        .await
+        .unwrap();
     assert!(err.text().await.unwrap().contains("required"));
-    let err = c.find(Locator::Css(".field-error[data-field=max_products]")).await.unwrap();
+    let err = c
+        .find(Locator::Css(".field-error[data-field=max_products]"))
+        .await
+        .unwrap();
     assert!(err.text().await.unwrap().contains("1 to 24"));
 
     // Now a valid widget for the home page.
@@ -144,9 +184,24 @@ async fn merchant_to_shopper_loop(backend: Backend) {
     let title = c.find(Locator::Css("#title")).await.unwrap();
     title.clear().await.unwrap();
     title.send_keys("Hand-picked for you").await.unwrap();
-    c.find(Locator::Css("#placement")).await.unwrap().select_by_value("home").await.unwrap();
-    c.find(Locator::Css("#strategy")).await.unwrap().select_by_value("for_you").await.unwrap();
-    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#placement"))
+        .await
+        .unwrap()
+        .select_by_value("home")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#strategy"))
+        .await
+        .unwrap()
+        .select_by_value("for_you")
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let row = c
         .wait()
         .at_most(Duration::from_secs(15))
@@ -161,23 +216,45 @@ async fn merchant_to_shopper_loop(backend: Backend) {
     let anonymous = block_products(&c, &widget).await;
     assert_eq!(anonymous.len(), 5, "{anonymous:?}");
     assert_eq!(anonymous, api_products(&app, &widget, "").await);
-    let heading = c.find(Locator::Css(&format!(r#"section[data-attune-widget="{widget}"] h2"#))).await.unwrap();
+    let heading = c
+        .find(Locator::Css(&format!(
+            r#"section[data-attune-widget="{widget}"] h2"#
+        )))
+        .await
+        .unwrap();
     assert_eq!(heading.text().await.unwrap(), "Hand-picked for you");
 
     // Different shoppers see different products.
     let shoppers = attune_server::services::demo::shoppers();
     let mut seen = vec![anonymous];
     for s in shoppers.iter().take(2) {
-        c.find(Locator::Css("#shopper")).await.unwrap().select_by_value(&s.customer_id).await.unwrap();
+        c.find(Locator::Css("#shopper"))
+            .await
+            .unwrap()
+            .select_by_value(&s.customer_id)
+            .await
+            .unwrap();
         // Selecting submits the form; wait for the page that knows the shopper.
         c.wait()
             .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(&format!("#shopper option[value='{}'][selected]", s.customer_id)))
+            .for_element(Locator::Css(&format!(
+                "#shopper option[value='{}'][selected]",
+                s.customer_id
+            )))
             .await
             .unwrap();
         let products = block_products(&c, &widget).await;
-        assert_eq!(products, api_products(&app, &widget, &s.customer_id).await, "shopper {}", s.customer_id);
-        assert!(!seen.contains(&products), "shopper {} saw the same products as someone else: {products:?}", s.customer_id);
+        assert_eq!(
+            products,
+            api_products(&app, &widget, &s.customer_id).await,
+            "shopper {}",
+            s.customer_id
+        );
+        assert!(
+            !seen.contains(&products),
+            "shopper {} saw the same products as someone else: {products:?}",
+            s.customer_id
+        );
         seen.push(products);
     }
     save_screenshot(&c, &format!("demo-storefront-{tag}.png")).await;

@@ -12,7 +12,11 @@ fn attune_bin() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     let bin = dir.join("attune");
-    assert!(bin.exists(), "{} not built: run `cargo build -p attune-server` first", bin.display());
+    assert!(
+        bin.exists(),
+        "{} not built: run `cargo build -p attune-server` first",
+        bin.display()
+    );
     bin
 }
 
@@ -46,7 +50,11 @@ fn serve_refuses_development_credentials() {
 
 #[test]
 fn bad_config_names_the_key() {
-    let out = attune().arg("migrate").env("ATTUNE__SERVER__PORT", "eighty").output().unwrap();
+    let out = attune()
+        .arg("migrate")
+        .env("ATTUNE__SERVER__PORT", "eighty")
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("port"), "{err}");
@@ -56,9 +64,21 @@ fn bad_config_names_the_key() {
 async fn migrate_then_serve_then_stop_gracefully() {
     for signal in ["TERM", "INT"] {
         let db = TestDatabase::new(Backend::Sqlite).await;
-        let out = attune().arg("migrate").env("ATTUNE__DATABASE__URL", &db.url).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let out = attune()
+            .arg("migrate")
+            .env("ATTUNE__DATABASE__URL", &db.url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut child = attune()
             .arg("serve")
             .env("ATTUNE__DATABASE__URL", &db.url)
@@ -80,20 +100,29 @@ async fn migrate_then_serve_then_stop_gracefully() {
             assert!(Instant::now() < deadline, "server did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(10);
         let exit = loop {
             if let Some(s) = child.try_wait().unwrap() {
                 break s;
             }
-            assert!(Instant::now() < deadline, "server did not stop after SIG{signal}");
+            assert!(
+                Instant::now() < deadline,
+                "server did not stop after SIG{signal}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         assert!(exit.success(), "SIG{signal}: exit {exit:?}");
         let mut log = String::new();
         std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
         assert!(log.contains("shutdown signal received"), "{log}");
-        assert!(client.get(&url).send().await.is_err(), "still listening after SIG{signal}");
+        assert!(
+            client.get(&url).send().await.is_err(),
+            "still listening after SIG{signal}"
+        );
     }
 }

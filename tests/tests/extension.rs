@@ -12,14 +12,21 @@ fn node(args: &[&str]) -> (bool, String) {
         .current_dir(workspace_root())
         .output()
         .unwrap_or_else(|e| panic!("node is required for this test: {e}"));
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     (out.status.success(), text)
 }
 
 #[test]
 fn theme_check_reports_zero_errors() {
     let runner = std::env::var("ATTUNE_THEME_CHECK").unwrap_or_else(|_| {
-        workspace_root().join(".attune/oracles/theme-check/run-check.mjs").display().to_string()
+        workspace_root()
+            .join(".attune/oracles/theme-check/run-check.mjs")
+            .display()
+            .to_string()
     });
     assert!(
         std::path::Path::new(&runner).exists(),
@@ -27,7 +34,10 @@ fn theme_check_reports_zero_errors() {
     );
     let (ok, out) = node(&[&runner, "extensions/attune-theme"]);
     assert!(ok, "theme-check found errors:\n{out}");
-    assert!(out.contains("0 offenses") || !out.contains("ERROR"), "{out}");
+    assert!(
+        out.contains("0 offenses") || !out.contains("ERROR"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -45,6 +55,11 @@ fn schema_checker_rejects_bad_extensions() {
 
 #[test]
 fn storefront_script_is_within_budget() {
-    let size = std::fs::metadata(workspace_root().join("extensions/attune-theme/assets/attune.js")).unwrap().len();
-    assert!(size <= 10_000, "attune.js is {size} bytes; the budget is 10,000");
+    let size = std::fs::metadata(workspace_root().join("extensions/attune-theme/assets/attune.js"))
+        .unwrap()
+        .len();
+    assert!(
+        size <= 10_000,
+        "attune.js is {size} bytes; the budget is 10,000"
+    );
 }

@@ -15,7 +15,9 @@ pub fn WidgetList() -> impl IntoView {
     let widgets: RwSignal<Option<Result<Vec<Widget>, Failure>>> = RwSignal::new(None);
     let load = move || {
         spawn_local(async move {
-            let result = api::get::<WidgetList>("/api/admin/widgets").await.map(|l| l.widgets);
+            let result = api::get::<WidgetList>("/api/admin/widgets")
+                .await
+                .map(|l| l.widgets);
             widgets.set(Some(result));
         })
     };
@@ -23,7 +25,10 @@ pub fn WidgetList() -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let remove = move |w: Widget| {
         let confirmed = web_sys::window()
-            .and_then(|win| win.confirm_with_message(&format!("Delete the widget “{}”?", w.name)).ok())
+            .and_then(|win| {
+                win.confirm_with_message(&format!("Delete the widget “{}”?", w.name))
+                    .ok()
+            })
             .unwrap_or(false);
         if !confirmed {
             return;
@@ -104,7 +109,9 @@ pub fn WidgetEdit() -> impl IntoView {
     Effect::new(move |_| {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
         spawn_local(async move {
-            loaded.set(Some(api::get::<Widget>(&format!("/api/admin/widgets/{id}")).await));
+            loaded.set(Some(
+                api::get::<Widget>(&format!("/api/admin/widgets/{id}")).await,
+            ));
         });
     });
     view! {
@@ -133,10 +140,18 @@ fn WidgetForm(initial: Option<Widget>) -> impl IntoView {
     let editing = initial.as_ref().map(|w| w.id.clone());
     let name = RwSignal::new(initial.as_ref().map(|w| w.name.clone()).unwrap_or_default());
     let title = RwSignal::new(
-        initial.as_ref().map(|w| w.title.clone()).unwrap_or_else(|| "You may also like".into()),
+        initial
+            .as_ref()
+            .map(|w| w.title.clone())
+            .unwrap_or_else(|| "You may also like".into()),
     );
     let placement = RwSignal::new(
-        initial.as_ref().map(|w| w.placement).unwrap_or(Placement::ProductPage).as_str().to_owned(),
+        initial
+            .as_ref()
+            .map(|w| w.placement)
+            .unwrap_or(Placement::ProductPage)
+            .as_str()
+            .to_owned(),
     );
     let strategy = RwSignal::new(
         initial
@@ -146,12 +161,26 @@ fn WidgetForm(initial: Option<Widget>) -> impl IntoView {
             .as_str()
             .to_owned(),
     );
-    let max_products = RwSignal::new(initial.as_ref().map(|w| w.max_products).unwrap_or(4).to_string());
+    let max_products = RwSignal::new(
+        initial
+            .as_ref()
+            .map(|w| w.max_products)
+            .unwrap_or(4)
+            .to_string(),
+    );
     let errors: RwSignal<Option<Failure>> = RwSignal::new(None);
     let saving = RwSignal::new(false);
     let navigate = use_navigate();
 
-    let invalid = move |field: &'static str| move || errors.get().and_then(|f| f.field(field)).is_some().to_string();
+    let invalid = move |field: &'static str| {
+        move || {
+            errors
+                .get()
+                .and_then(|f| f.field(field))
+                .is_some()
+                .to_string()
+        }
+    };
     let described = |field: &'static str| format!("{field}-error");
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -183,7 +212,9 @@ fn WidgetForm(initial: Option<Widget>) -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             let result = match &editing {
-                Some(id) => api::put::<_, Widget>(&format!("/api/admin/widgets/{id}"), &input).await,
+                Some(id) => {
+                    api::put::<_, Widget>(&format!("/api/admin/widgets/{id}"), &input).await
+                }
                 None => api::post::<_, Widget>("/api/admin/widgets", &input).await,
             };
             saving.set(false);

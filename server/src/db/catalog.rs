@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::entities::{product, variant};
@@ -56,7 +56,9 @@ pub async fn insert_products(
             updated_at: Set(p.updated_at),
             ..Default::default()
         });
-        product::Entity::insert_many(rows).exec_without_returning(db).await?;
+        product::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     let ids = product_ids(db, shop).await?;
     for chunk in products.chunks(BATCH) {
@@ -78,7 +80,9 @@ pub async fn insert_products(
                 ..Default::default()
             })
         });
-        variant::Entity::insert_many(rows).exec_without_returning(db).await?;
+        variant::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(ids)
 }

@@ -28,7 +28,9 @@ pub async fn insert_customers(
             updated_at: Set(*created),
             ..Default::default()
         });
-        customer::Entity::insert_many(rows).exec_without_returning(db).await?;
+        customer::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     let rows: Vec<(String, i64)> = customer::Entity::find()
         .select_only()
@@ -67,7 +69,11 @@ pub async fn insert_orders(
 ) -> Result<(), DbErr> {
     for chunk in orders.chunks(BATCH) {
         let rows = chunk.iter().map(|o| {
-            let subtotal: i64 = o.lines.iter().map(|l| l.unit_price_minor * l.quantity as i64).sum();
+            let subtotal: i64 = o
+                .lines
+                .iter()
+                .map(|l| l.unit_price_minor * l.quantity as i64)
+                .sum();
             order::ActiveModel {
                 shop_id: Set(shop.get()),
                 platform_id: Set(o.platform_id.clone()),
@@ -85,7 +91,9 @@ pub async fn insert_orders(
                 ..Default::default()
             }
         });
-        order::Entity::insert_many(rows).exec_without_returning(db).await?;
+        order::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
     }
     let ids: HashMap<String, i64> = order::Entity::find()
         .select_only()
@@ -100,7 +108,9 @@ pub async fn insert_orders(
     let mut done = 0;
     let mut batch = Vec::with_capacity(BATCH * 2);
     for o in orders {
-        let Some(&order_id) = ids.get(&o.platform_id) else { continue };
+        let Some(&order_id) = ids.get(&o.platform_id) else {
+            continue;
+        };
         for l in &o.lines {
             batch.push(order_line::ActiveModel {
                 shop_id: Set(shop.get()),
@@ -122,7 +132,9 @@ pub async fn insert_orders(
         }
     }
     if !batch.is_empty() {
-        order_line::Entity::insert_many(batch).exec_without_returning(db).await?;
+        order_line::Entity::insert_many(batch)
+            .exec_without_returning(db)
+            .await?;
     }
     progress(done);
     Ok(())

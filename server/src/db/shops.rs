@@ -43,7 +43,10 @@ pub async fn find_by_domain(
 }
 
 pub async fn get(db: &DatabaseConnection, id: ShopId) -> Result<Option<Shop>, DbErr> {
-    Ok(shop::Entity::find_by_id(id.get()).one(db).await?.map(Shop::from))
+    Ok(shop::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+        .map(Shop::from))
 }
 
 /// Creates the shop if it does not exist (installed, no tokens) and returns it.

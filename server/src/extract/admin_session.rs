@@ -36,12 +36,14 @@ impl FromRequest for AdminSession {
                 .ok_or_else(|| {
                     AppError::Unauthorized("missing session token (Authorization: Bearer)".into())
                 })?;
-            let verified = session_token::verify(token, &state.settings.shopify.api_key, state.api_secret())
-                .map_err(|e| AppError::Unauthorized(e.to_string()))?;
-            let shop = db::shops::find_by_domain(&state.db, shopify::PLATFORM, verified.shop.as_str())
-                .await?
-                .filter(|s| s.installed)
-                .ok_or_else(|| AppError::Unauthorized("shop is not installed".into()))?;
+            let verified =
+                session_token::verify(token, &state.settings.shopify.api_key, state.api_secret())
+                    .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+            let shop =
+                db::shops::find_by_domain(&state.db, shopify::PLATFORM, verified.shop.as_str())
+                    .await?
+                    .filter(|s| s.installed)
+                    .ok_or_else(|| AppError::Unauthorized("shop is not installed".into()))?;
             Ok(AdminSession {
                 shop: shop.id,
                 shop_domain: shop.domain,

@@ -28,10 +28,11 @@ impl FromRequest for AppProxyRequest {
             let now = chrono::Utc::now().timestamp();
             let verified = app_proxy::verify(req.query_string(), state.api_secret(), now)
                 .map_err(|e| AppError::Unauthorized(e.to_string()))?;
-            let shop = db::shops::find_by_domain(&state.db, shopify::PLATFORM, verified.shop.as_str())
-                .await?
-                .filter(|s| s.installed)
-                .ok_or_else(|| AppError::NotFound("shop is not installed".into()))?;
+            let shop =
+                db::shops::find_by_domain(&state.db, shopify::PLATFORM, verified.shop.as_str())
+                    .await?
+                    .filter(|s| s.installed)
+                    .ok_or_else(|| AppError::NotFound("shop is not installed".into()))?;
             Ok(AppProxyRequest {
                 shop: shop.id,
                 customer: verified.logged_in_customer_id,

@@ -69,7 +69,14 @@ pub async fn ensure_loaded(
     db: &DatabaseConnection,
     mut progress: impl FnMut(Progress),
 ) -> anyhow::Result<Shop> {
-    let shop = shops::ensure(db, shopify::PLATFORM, DEMO_SHOP, "Attune Demo Store", CURRENCY).await?;
+    let shop = shops::ensure(
+        db,
+        shopify::PLATFORM,
+        DEMO_SHOP,
+        "Attune Demo Store",
+        CURRENCY,
+    )
+    .await?;
     if catalog::count(db, shop.id).await? > 0 {
         return Ok(shop);
     }
@@ -111,7 +118,10 @@ pub async fn ensure_loaded(
 }
 
 /// Two starter widgets so the storefront shows something before the merchant builds their own.
-async fn seed_widgets(db: &impl sea_orm::ConnectionTrait, shop: crate::db::ShopId) -> anyhow::Result<()> {
+async fn seed_widgets(
+    db: &impl sea_orm::ConnectionTrait,
+    shop: crate::db::ShopId,
+) -> anyhow::Result<()> {
     for w in starter_widgets() {
         widgets::insert(db, shop, w).await?;
     }
@@ -126,12 +136,18 @@ fn read_products() -> anyhow::Result<Vec<NewProduct>> {
         .records()
         .map(|r| {
             let r = r?;
-            let tags = r[5].split('|').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+            let tags = r[5]
+                .split('|')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect();
             Ok(NewProduct {
                 platform_id: r[0].to_owned(),
                 handle: r[1].to_owned(),
                 title: r[2].to_owned(),
-                price_minor: r[3].parse().with_context(|| format!("bad price for {}", &r[0]))?,
+                price_minor: r[3]
+                    .parse()
+                    .with_context(|| format!("bad price for {}", &r[0]))?,
                 product_type: r[4].to_owned(),
                 vendor: "Online Retail".to_owned(),
                 tags,
@@ -162,8 +178,12 @@ fn read_orders() -> anyhow::Result<(Customers, Vec<DemoOrder>)> {
     for r in reader.records() {
         let r = r?;
         let (customer, order_id, ts, item) = (&r[0], &r[1], parse_ts(&r[2])?, &r[3]);
-        let qty: i32 = r[4].parse().with_context(|| format!("bad qty in order {order_id}"))?;
-        let price: i64 = r[5].parse().with_context(|| format!("bad price in order {order_id}"))?;
+        let qty: i32 = r[4]
+            .parse()
+            .with_context(|| format!("bad qty in order {order_id}"))?;
+        let price: i64 = r[5]
+            .parse()
+            .with_context(|| format!("bad price in order {order_id}"))?;
         first_seen.entry(customer.to_owned()).or_insert(ts);
         let i = *index.entry(order_id.to_owned()).or_insert_with(|| {
             orders.push(DemoOrder {
@@ -211,7 +231,12 @@ mod tests {
         assert!(customers.len() > 500);
         assert!(orders.iter().all(|o| !o.lines.is_empty()));
         let known: std::collections::HashSet<_> = products.iter().map(|p| &p.platform_id).collect();
-        assert!(orders.iter().flat_map(|o| &o.lines).all(|(item, _, _)| known.contains(item)));
+        assert!(
+            orders
+                .iter()
+                .flat_map(|o| &o.lines)
+                .all(|(item, _, _)| known.contains(item))
+        );
         assert_eq!(shoppers().len(), 4);
     }
 }

@@ -39,9 +39,17 @@ pub struct ModelCache {
 
 impl ModelCache {
     /// The shop's current model, rebuilt first if its orders changed.
-    pub async fn get(&self, db: &DatabaseConnection, shop: ShopId) -> Result<Arc<ShopModel>, AppError> {
+    pub async fn get(
+        &self,
+        db: &DatabaseConnection,
+        shop: ShopId,
+    ) -> Result<Arc<ShopModel>, AppError> {
         let fingerprint = orders::fingerprint(db, shop).await?;
-        if let Some(m) = self.read().get(&shop).filter(|m| m.fingerprint == fingerprint) {
+        if let Some(m) = self
+            .read()
+            .get(&shop)
+            .filter(|m| m.fingerprint == fingerprint)
+        {
             return Ok(m.clone());
         }
         let built = Arc::new(build(db, shop, fingerprint).await?);
@@ -81,8 +89,16 @@ async fn build(
             b.push(idx);
         }
     }
-    let model = CoPurchase::build(product_of.len(), baskets.iter().map(Vec::as_slice), MAX_NEIGHBORS);
-    tracing::info!(products = product_of.len(), orders = baskets.len(), "recommendation model built");
+    let model = CoPurchase::build(
+        product_of.len(),
+        baskets.iter().map(Vec::as_slice),
+        MAX_NEIGHBORS,
+    );
+    tracing::info!(
+        products = product_of.len(),
+        orders = baskets.len(),
+        "recommendation model built"
+    );
     Ok(ShopModel {
         fingerprint,
         model,
@@ -119,7 +135,9 @@ pub async fn for_widget(
         Some(pid) => catalog::by_platform_id(db, shop, pid).await?,
         None => None,
     };
-    let viewed_idx = viewed.as_ref().and_then(|p| model.index_of.get(&p.id).copied());
+    let viewed_idx = viewed
+        .as_ref()
+        .and_then(|p| model.index_of.get(&p.id).copied());
     let history = match &ctx.customer {
         Some(c) => history_seeds(&model, orders::customer_purchases(db, shop, c).await?),
         None => Vec::new(),
@@ -139,7 +157,11 @@ pub async fn for_widget(
             (s, true)
         }
     };
-    let bought: Vec<u32> = if exclude_history { history.iter().map(|&(i, _)| i).collect() } else { Vec::new() };
+    let bought: Vec<u32> = if exclude_history {
+        history.iter().map(|&(i, _)| i).collect()
+    } else {
+        Vec::new()
+    };
     let from_history = !history.is_empty() && seeds.iter().any(|s| history.contains(s));
 
     // Over-fetch: some candidates may be unavailable or the viewed product itself.
@@ -148,7 +170,10 @@ pub async fn for_widget(
         |i| bought.contains(&i) || Some(i) == viewed_idx,
         k.saturating_mul(3).max(k + 8),
     );
-    let ids: Vec<i64> = candidates.iter().map(|c| model.product_of[c.item as usize]).collect();
+    let ids: Vec<i64> = candidates
+        .iter()
+        .map(|c| model.product_of[c.item as usize])
+        .collect();
     let rows: HashMap<i64, catalog::ProductRow> = catalog::by_ids(db, shop, &ids)
         .await?
         .into_iter()
@@ -160,7 +185,9 @@ pub async fn for_widget(
             let row = rows.get(&model.product_of[c.item as usize])?;
             let available = row.status == "active" && row.inventory_quantity.is_none_or(|q| q > 0);
             let reason = match c.reason {
-                Reason::CoPurchase { .. } if from_history && viewed_idx.is_none() => "based_on_your_orders",
+                Reason::CoPurchase { .. } if from_history && viewed_idx.is_none() => {
+                    "based_on_your_orders"
+                }
                 Reason::CoPurchase { .. } => "bought_together",
                 Reason::Popular { .. } => "popular",
             };
@@ -181,7 +208,10 @@ pub async fn for_widget(
 }
 
 /// The customer's products as seeds, recent orders weighing more.
-fn history_seeds(model: &ShopModel, purchases: Vec<(i64, chrono::DateTime<chrono::Utc>)>) -> Vec<(u32, f32)> {
+fn history_seeds(
+    model: &ShopModel,
+    purchases: Vec<(i64, chrono::DateTime<chrono::Utc>)>,
+) -> Vec<(u32, f32)> {
     let mut weights: HashMap<u32, f32> = HashMap::new();
     let mut orders_ago = 0i32;
     let mut last_time = None;

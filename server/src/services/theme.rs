@@ -35,15 +35,23 @@ pub struct Theme {
 
 /// Splits a block file into its Liquid body and its schema JSON.
 fn split_schema(source: &str) -> anyhow::Result<(&str, serde_json::Value)> {
-    let start = source.find("{% schema %}").context("block has no {% schema %}")?;
-    let end = source.find("{% endschema %}").context("block has no {% endschema %}")?;
+    let start = source
+        .find("{% schema %}")
+        .context("block has no {% schema %}")?;
+    let end = source
+        .find("{% endschema %}")
+        .context("block has no {% endschema %}")?;
     let json = &source[start + "{% schema %}".len()..end];
-    Ok((&source[..start], serde_json::from_str(json).context("block schema is not JSON")?))
+    Ok((
+        &source[..start],
+        serde_json::from_str(json).context("block schema is not JSON")?,
+    ))
 }
 
 impl Theme {
     pub fn load() -> anyhow::Result<Self> {
-        let locale: serde_json::Value = serde_json::from_str(LOCALE).context("locale is not JSON")?;
+        let locale: serde_json::Value =
+            serde_json::from_str(LOCALE).context("locale is not JSON")?;
         let parser = liquid::ParserBuilder::with_stdlib()
             .filter(Translate(Arc::new(locale)))
             .filter(JsonFilter)
@@ -52,11 +60,14 @@ impl Theme {
         let mut stylesheets = Vec::new();
         let mut parse = |source: &str| -> anyhow::Result<liquid::Template> {
             let (body, schema) = split_schema(source)?;
-            for (key, list) in [("javascript", &mut scripts), ("stylesheet", &mut stylesheets)] {
-                if let Some(file) = schema.get(key).and_then(|v| v.as_str()) {
-                    if !list.iter().any(|f| f == file) {
-                        list.push(file.to_owned());
-                    }
+            for (key, list) in [
+                ("javascript", &mut scripts),
+                ("stylesheet", &mut stylesheets),
+            ] {
+                if let Some(file) = schema.get(key).and_then(|v| v.as_str())
+                    && !list.iter().any(|f| f == file)
+                {
+                    list.push(file.to_owned());
                 }
             }
             Ok(parser.parse(body)?)
@@ -103,10 +114,14 @@ impl Theme {
     pub fn asset_tags(&self, asset_base: &str) -> String {
         let mut out = String::new();
         for css in &self.stylesheets {
-            out.push_str(&format!("<link rel=\"stylesheet\" href=\"{asset_base}/{css}\">\n"));
+            out.push_str(&format!(
+                "<link rel=\"stylesheet\" href=\"{asset_base}/{css}\">\n"
+            ));
         }
         for js in &self.scripts {
-            out.push_str(&format!("<script src=\"{asset_base}/{js}\" defer></script>\n"));
+            out.push_str(&format!(
+                "<script src=\"{asset_base}/{js}\" defer></script>\n"
+            ));
         }
         out
     }
@@ -159,16 +174,20 @@ impl fmt::Display for TranslateFilter {
 }
 
 impl Filter for TranslateFilter {
-    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> liquid_core::Result<Value> {
+    fn evaluate(
+        &self,
+        input: &dyn ValueView,
+        _runtime: &dyn Runtime,
+    ) -> liquid_core::Result<Value> {
         let key = input.to_kstr().to_string();
         let found = key
             .split('.')
             .try_fold(self.0.as_ref(), |node, part| node.get(part))
             .and_then(|v| v.as_str());
         // Shopify shows "translation missing: en.<key>" for unknown keys.
-        Ok(Value::scalar(
-            found.map(str::to_owned).unwrap_or_else(|| format!("translation missing: en.{key}")),
-        ))
+        Ok(Value::scalar(found.map(str::to_owned).unwrap_or_else(
+            || format!("translation missing: en.{key}"),
+        )))
     }
 }
 
@@ -210,12 +229,18 @@ impl fmt::Display for JsonFilterImpl {
 }
 
 impl Filter for JsonFilterImpl {
-    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> liquid_core::Result<Value> {
+    fn evaluate(
+        &self,
+        input: &dyn ValueView,
+        _runtime: &dyn Runtime,
+    ) -> liquid_core::Result<Value> {
         let value = input.to_value();
         let json = serde_json::to_string(&value)
             .map_err(|e| liquid_core::Error::with_msg(format!("json filter: {e}")))?;
         // Like Shopify, keep the output safe inside <script> elements.
-        Ok(Value::scalar(json.replace('<', "\\u003c").replace('>', "\\u003e")))
+        Ok(Value::scalar(
+            json.replace('<', "\\u003c").replace('>', "\\u003e"),
+        ))
     }
 }
 

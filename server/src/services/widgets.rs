@@ -3,8 +3,8 @@
 use attune_api::widgets::{Placement, Strategy, ValidWidget, Widget, WidgetInput};
 use sea_orm::DatabaseConnection;
 
-use crate::db::widgets::{self as store, WidgetFields, WidgetRow};
 use crate::db::ShopId;
+use crate::db::widgets::{self as store, WidgetFields, WidgetRow};
 use crate::error::AppError;
 
 fn to_api(row: WidgetRow) -> Result<Widget, AppError> {
@@ -43,7 +43,11 @@ pub fn check_public_id(id: &str) -> Result<(), AppError> {
 
 #[tracing::instrument(skip_all, fields(shop = %shop))]
 pub async fn list(db: &DatabaseConnection, shop: ShopId) -> Result<Vec<Widget>, AppError> {
-    store::list(db, shop).await?.into_iter().map(to_api).collect()
+    store::list(db, shop)
+        .await?
+        .into_iter()
+        .map(to_api)
+        .collect()
 }
 
 #[tracing::instrument(skip_all, fields(shop = %shop))]

@@ -42,7 +42,10 @@ pub enum ProxyError {
 fn group(query: &str) -> BTreeMap<String, Vec<String>> {
     let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        params.entry(k.into_owned()).or_default().push(v.into_owned());
+        params
+            .entry(k.into_owned())
+            .or_default()
+            .push(v.into_owned());
     }
     params
 }
@@ -68,7 +71,11 @@ pub fn sign(query: &str, secret: &[u8]) -> String {
     hex::encode(mac(secret, &message(&group(query))).finalize().into_bytes())
 }
 
-pub fn verify(query: &str, secret: &[u8], now_unix: i64) -> Result<VerifiedProxyRequest, ProxyError> {
+pub fn verify(
+    query: &str,
+    secret: &[u8],
+    now_unix: i64,
+) -> Result<VerifiedProxyRequest, ProxyError> {
     let params = group(query);
     for key in ["signature", "shop", "timestamp", "hmac"] {
         if params.get(key).is_some_and(|v| v.len() > 1) {
@@ -131,13 +138,30 @@ mod tests {
         let q = "shop=a.myshopify.com&logged_in_customer_id=&path_prefix=%2Fapps%2Fattune&timestamp=1000";
         let sig = sign(q, b"s");
         let ok = format!("{q}&signature={sig}");
-        assert!(verify(&ok, b"s", 1000).unwrap().logged_in_customer_id.is_none());
-        assert_eq!(verify(&ok, b"t", 1000).unwrap_err(), ProxyError::BadSignature);
+        assert!(
+            verify(&ok, b"s", 1000)
+                .unwrap()
+                .logged_in_customer_id
+                .is_none()
+        );
+        assert_eq!(
+            verify(&ok, b"t", 1000).unwrap_err(),
+            ProxyError::BadSignature
+        );
         assert_eq!(verify(&ok, b"s", 1091).unwrap_err(), ProxyError::Stale);
         let tampered = ok.replace("logged_in_customer_id=", "logged_in_customer_id=7");
-        assert_eq!(verify(&tampered, b"s", 1000).unwrap_err(), ProxyError::BadSignature);
+        assert_eq!(
+            verify(&tampered, b"s", 1000).unwrap_err(),
+            ProxyError::BadSignature
+        );
         let dup = format!("{ok}&shop=b.myshopify.com");
-        assert_eq!(verify(&dup, b"s", 1000).unwrap_err(), ProxyError::Duplicate("shop"));
-        assert_eq!(verify(q, b"s", 1000).unwrap_err(), ProxyError::MissingSignature);
+        assert_eq!(
+            verify(&dup, b"s", 1000).unwrap_err(),
+            ProxyError::Duplicate("shop")
+        );
+        assert_eq!(
+            verify(q, b"s", 1000).unwrap_err(),
+            ProxyError::MissingSignature
+        );
     }
 }

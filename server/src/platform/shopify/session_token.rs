@@ -34,7 +34,9 @@ pub struct VerifiedSession {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SessionTokenError {
-    #[error("session token is malformed or its signature, algorithm, audience or lifetime is invalid: {0}")]
+    #[error(
+        "session token is malformed or its signature, algorithm, audience or lifetime is invalid: {0}"
+    )]
     Invalid(String),
     #[error("session token `dest` is not a valid shop URL")]
     BadDest,
@@ -42,14 +44,19 @@ pub enum SessionTokenError {
     IssuerMismatch,
 }
 
-pub fn verify(token: &str, api_key: &str, secret: &[u8]) -> Result<VerifiedSession, SessionTokenError> {
+pub fn verify(
+    token: &str,
+    api_key: &str,
+    secret: &[u8],
+) -> Result<VerifiedSession, SessionTokenError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = LEEWAY_SECS;
     validation.validate_nbf = true;
     validation.set_audience(&[api_key]);
     validation.set_required_spec_claims(&["exp", "nbf", "aud"]);
-    let data = jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
-        .map_err(|e| SessionTokenError::Invalid(e.to_string()))?;
+    let data =
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret), &validation)
+            .map_err(|e| SessionTokenError::Invalid(e.to_string()))?;
     let claims = data.claims;
     let dest_host = url::Url::parse(&claims.dest)
         .ok()
@@ -71,7 +78,14 @@ pub fn verify(token: &str, api_key: &str, secret: &[u8]) -> Result<VerifiedSessi
 
 /// Mints a token exactly as Shopify would for `shop`. Used only by the local demo's
 /// stand-in for App Bridge and by tests.
-pub fn sign(shop: &ShopDomain, user: &str, api_key: &str, secret: &[u8], now: u64, ttl: u64) -> String {
+pub fn sign(
+    shop: &ShopDomain,
+    user: &str,
+    api_key: &str,
+    secret: &[u8],
+    now: u64,
+    ttl: u64,
+) -> String {
     let claims = Claims {
         iss: format!("https://{shop}/admin"),
         dest: format!("https://{shop}"),
@@ -84,8 +98,12 @@ pub fn sign(shop: &ShopDomain, user: &str, api_key: &str, secret: &[u8], now: u6
         sid: Some(uuid::Uuid::new_v4().to_string()),
     };
     // Encoding a plain struct with HS256 cannot fail.
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret))
-        .unwrap_or_default()
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -134,7 +152,11 @@ mod tests {
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let t = sign(&shop(), "1", KEY, SECRET, now(), 60);
         let payload = t.split('.').nth(1).unwrap();
-        let none = format!("{}.{}.", b64.encode(r#"{"alg":"none","typ":"JWT"}"#), payload);
+        let none = format!(
+            "{}.{}.",
+            b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            payload
+        );
         assert!(verify(&none, KEY, SECRET).is_err());
         assert!(verify("not.a.jwt", KEY, SECRET).is_err());
         assert!(verify("", KEY, SECRET).is_err());
@@ -154,10 +176,21 @@ mod tests {
             sid: None,
         };
         let enc = |c: &Claims| {
-            jsonwebtoken::encode(&Header::new(Algorithm::HS256), c, &EncodingKey::from_secret(SECRET)).unwrap()
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                c,
+                &EncodingKey::from_secret(SECRET),
+            )
+            .unwrap()
         };
-        assert_eq!(verify(&enc(&claims), KEY, SECRET).unwrap_err(), SessionTokenError::IssuerMismatch);
+        assert_eq!(
+            verify(&enc(&claims), KEY, SECRET).unwrap_err(),
+            SessionTokenError::IssuerMismatch
+        );
         claims.dest = "https://demo.example.com".into();
-        assert_eq!(verify(&enc(&claims), KEY, SECRET).unwrap_err(), SessionTokenError::BadDest);
+        assert_eq!(
+            verify(&enc(&claims), KEY, SECRET).unwrap_err(),
+            SessionTokenError::BadDest
+        );
     }
 }

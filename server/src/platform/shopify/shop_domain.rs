@@ -38,7 +38,10 @@ mod tests {
 
     #[test]
     fn accepts_canonical_domains() {
-        assert_eq!(ShopDomain::parse("Demo-1.myshopify.com").unwrap().as_str(), "demo-1.myshopify.com");
+        assert_eq!(
+            ShopDomain::parse("Demo-1.myshopify.com").unwrap().as_str(),
+            "demo-1.myshopify.com"
+        );
     }
 
     #[test]

@@ -23,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
                 .route(web::delete().to(widgets::delete)),
         );
     if state.demo().is_some() {
-        scope = scope.service(web::resource("/demo/session").route(web::post().to(demo_session::create)));
+        scope = scope
+            .service(web::resource("/demo/session").route(web::post().to(demo_session::create)));
     }
     cfg.service(scope);
 }

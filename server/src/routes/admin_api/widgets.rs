@@ -8,7 +8,10 @@ use crate::extract::AdminSession;
 use crate::services::widgets;
 use crate::state::AppState;
 
-pub async fn list(state: web::Data<AppState>, session: AdminSession) -> Result<HttpResponse, AppError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    session: AdminSession,
+) -> Result<HttpResponse, AppError> {
     let widgets = widgets::list(&state.db, session.shop).await?;
     Ok(HttpResponse::Ok().json(WidgetList { widgets }))
 }

@@ -49,20 +49,37 @@ pub async fn root(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse 
         .finish()
 }
 
-pub async fn document(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn document(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
     let api_key = &state.settings.shopify.api_key;
     if state.demo().is_some() {
         // Local demo: not embedded anywhere, so nobody may frame it.
-        let page = AdminPage { api_key, embedded: false, demo: true };
-        return Ok(html("frame-ancestors 'none';".into(), page.render().map_err(anyhow::Error::from)?));
+        let page = AdminPage {
+            api_key,
+            embedded: false,
+            demo: true,
+        };
+        return Ok(html(
+            "frame-ancestors 'none';".into(),
+            page.render().map_err(anyhow::Error::from)?,
+        ));
     }
     let params: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .into_owned()
         .collect();
-    let id_token = params.iter().find(|(k, _)| k == "id_token").map(|(_, v)| v.as_str());
+    let id_token = params
+        .iter()
+        .find(|(k, _)| k == "id_token")
+        .map(|(_, v)| v.as_str());
     match id_token.map(|t| session_token::verify(t, api_key, state.api_secret())) {
         Some(Ok(session)) => {
-            let page = AdminPage { api_key, embedded: true, demo: false };
+            let page = AdminPage {
+                api_key,
+                embedded: true,
+                demo: false,
+            };
             Ok(html(
                 frame_ancestors(Some(&session.shop)),
                 page.render().map_err(anyhow::Error::from)?,
@@ -75,25 +92,36 @@ pub async fn document(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
             let reload_url = format!("{}?{}", req.path(), reload);
             let mut target = url::form_urlencoded::Serializer::new(String::new());
             target.append_pair("shopify-reload", &reload_url);
-            if let Some((_, shop)) = params.iter().find(|(k, _)| k == "shop") {
-                if let Some(shop) = ShopDomain::parse(shop) {
-                    target.append_pair("shop", shop.as_str());
-                }
+            if let Some(shop) = params
+                .iter()
+                .find(|(k, _)| k == "shop")
+                .and_then(|(_, v)| ShopDomain::parse(v))
+            {
+                target.append_pair("shop", shop.as_str());
             }
             Ok(HttpResponse::Found()
-                .insert_header((header::LOCATION, format!("/auth/session-token?{}", target.finish())))
+                .insert_header((
+                    header::LOCATION,
+                    format!("/auth/session-token?{}", target.finish()),
+                ))
                 .finish())
         }
     }
 }
 
 /// Loads only App Bridge, which fetches a fresh session token and reloads `shopify-reload`.
-pub async fn bounce(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+pub async fn bounce(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, AppError> {
     let shop = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "shop")
         .and_then(|(_, v)| ShopDomain::parse(&v));
     let page = BouncePage {
         api_key: &state.settings.shopify.api_key,
     };
-    Ok(html(frame_ancestors(shop.as_ref()), page.render().map_err(anyhow::Error::from)?))
+    Ok(html(
+        frame_ancestors(shop.as_ref()),
+        page.render().map_err(anyhow::Error::from)?,
+    ))
 }

@@ -27,7 +27,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/demo/assets/{file}").route(web::get().to(asset)))
         // Storefront product URLs, as the recommendation cards link them.
         .service(web::resource("/products/{handle}").route(web::get().to(product_redirect)))
-        .service(web::resource(format!("{PROXY_PREFIX}/{{tail:.*}}")).route(web::get().to(app_proxy_stand_in)));
+        .service(
+            web::resource(format!("{PROXY_PREFIX}/{{tail:.*}}"))
+                .route(web::get().to(app_proxy_stand_in)),
+        );
 }
 
 struct Frame {
@@ -61,12 +64,17 @@ async fn frame(state: &AppState, req: &HttpRequest) -> Result<Frame, AppError> {
 }
 
 fn demo_ctx(state: &AppState) -> Result<&DemoContext, AppError> {
-    state.demo().ok_or_else(|| AppError::NotFound("not in demo mode".into()))
+    state
+        .demo()
+        .ok_or_else(|| AppError::NotFound("not in demo mode".into()))
 }
 
 fn current_customer(req: &HttpRequest, shoppers: &[Shopper]) -> Option<String> {
     let value = req.cookie(CUSTOMER_COOKIE)?.value().to_owned();
-    shoppers.iter().any(|s| s.customer_id == value).then_some(value)
+    shoppers
+        .iter()
+        .any(|s| s.customer_id == value)
+        .then_some(value)
 }
 
 /// The merchant's active widgets for these placements, rendered as the theme block would be.
@@ -247,7 +255,10 @@ pub async fn switch_shopper(
     let shoppers = demo::shoppers();
     let known = form.customer.is_empty() || shoppers.iter().any(|s| s.customer_id == form.customer);
     if !known {
-        return Err(AppError::field("customer", "is not one of the demo shoppers"));
+        return Err(AppError::field(
+            "customer",
+            "is not one of the demo shoppers",
+        ));
     }
     // Only same-site paths: never an open redirect.
     let back = form
@@ -296,7 +307,13 @@ pub async fn app_proxy_stand_in(
     let demo = demo_ctx(&state)?;
     let shoppers = demo::shoppers();
     let customer = current_customer(&req, &shoppers).unwrap_or_default();
-    let reserved = ["shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature"];
+    let reserved = [
+        "shop",
+        "logged_in_customer_id",
+        "path_prefix",
+        "timestamp",
+        "signature",
+    ];
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
         if !reserved.contains(&k.as_ref()) {
@@ -311,7 +328,10 @@ pub async fn app_proxy_stand_in(
     let query = query.finish();
     let signature = app_proxy::sign(&query, state.api_secret());
     let proxy_path = state.settings.shopify.app_proxy_path.trim_end_matches('/');
-    let url = format!("{}{proxy_path}/{tail}?{query}&signature={signature}", demo.self_url);
+    let url = format!(
+        "{}{proxy_path}/{tail}?{query}&signature={signature}",
+        demo.self_url
+    );
     let upstream = state
         .http
         .get(url)

@@ -11,8 +11,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     cfg.service(
         web::resource("/storefront/recommendations").route(web::get().to(recommendations::direct)),
     );
-    let proxy = state.settings.shopify.app_proxy_path.trim_end_matches('/').to_owned();
+    let proxy = state
+        .settings
+        .shopify
+        .app_proxy_path
+        .trim_end_matches('/')
+        .to_owned();
     cfg.service(
-        web::resource(format!("{proxy}/recommendations")).route(web::get().to(recommendations::proxied)),
+        web::resource(format!("{proxy}/recommendations"))
+            .route(web::get().to(recommendations::proxied)),
     );
 }

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
-use attune_api::storefront::{RecommendedProduct, Recommendations};
+use attune_api::storefront::{Recommendations, RecommendedProduct};
 use serde::Deserialize;
 
 use crate::db::{self, ShopId};
@@ -37,7 +37,11 @@ fn storefront_id(value: Option<&str>, field: &str) -> Result<Option<String>, App
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    if v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if v.len() > 64
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(AppError::field(
             field,
             "must be at most 64 letters, digits, '-' or '_'",
