@@ -118,3 +118,62 @@ pub fn path_config() -> actix_web::web::PathConfig {
     actix_web::web::PathConfig::default()
         .error_handler(|err, _req| AppError::BadRequest(format!("invalid path: {err}")).into())
 }
+
+/// Form body errors (demo storefront forms) as 400s naming the problem.
+pub fn form_config() -> actix_web::web::FormConfig {
+    actix_web::web::FormConfig::default()
+        .limit(16 * 1024)
+        .error_handler(|err, _req| AppError::BadRequest(format!("invalid form: {err}")).into())
+}
+
+/// Error responses made outside our handlers (an unsupported method, a missing static
+/// file, ...) get the same JSON shape as ours. Responses already in JSON pass unchanged.
+pub fn json_error_bodies<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    use actix_web::middleware::ErrorHandlerResponse;
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, old) = res.into_parts();
+    let error = match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        s if s >= 500 => "internal",
+        _ => "request_failed",
+    };
+    let message = format!(
+        "{} {}: {}",
+        req.method(),
+        req.path(),
+        status
+            .canonical_reason()
+            .unwrap_or("request failed")
+            .to_lowercase()
+    );
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    let new = builder.json(ApiError {
+        error: error.to_owned(),
+        message,
+        fields: Vec::new(),
+    });
+    Ok(ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}

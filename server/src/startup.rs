@@ -74,11 +74,13 @@ impl Application {
             let state = server_state.clone();
             App::new()
                 .wrap(middleware::Compress::default())
+                .wrap(middleware::ErrorHandlers::new().default_handler(error::json_error_bodies))
                 .wrap(TracingLogger::default())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(error::json_config())
                 .app_data(error::query_config())
                 .app_data(error::path_config())
+                .app_data(error::form_config())
                 .configure(|cfg| routes::configure(cfg, &state))
                 .default_service(web::to(not_found))
         })

@@ -712,4 +712,113 @@ both_backends!(
     storefront_rejects_bad_input_with_named_errors,
     app_proxy_verifies_signature_and_personalizes,
     two_processes_behave_as_one,
+    bad_input_everywhere_gets_json_4xx,
+    admin_document_is_bound_to_the_verified_shop,
 );
+
+/// Every endpoint answers bad input with a 4xx JSON body naming the problem.
+async fn bad_input_everywhere_gets_json_4xx(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    let token = session_token_for(SHOP);
+    let c = &app.client;
+    let w = create_widget(&app, SHOP, widget_body("W", "home", "popular", 2)).await;
+    let requests = vec![
+        c.patch(app.url("/api/admin/widgets")).bearer_auth(&token),
+        c.post(app.url(&format!("/api/admin/widgets/{}", w.id)))
+            .bearer_auth(&token),
+        c.post(app.url("/api/admin/widgets"))
+            .bearer_auth(&token)
+            .json(&json!([1, 2])),
+        c.post(app.url("/api/admin/widgets"))
+            .bearer_auth(&token)
+            .json(&json!({"max_products": "four"})),
+        c.put(app.url(&format!("/api/admin/widgets/{}", w.id)))
+            .bearer_auth(&token)
+            .json(&json!(null)),
+        c.get(app.url("/api/admin/widgets/%00")).bearer_auth(&token),
+        c.post(app.url("/storefront/recommendations")),
+        c.get(app.url("/storefront/recommendations?widget=%ZZ")),
+        c.get(app.url("/proxy/recommendations?signature=zz&shop=a&timestamp=x")),
+        c.get(app.url("/static/does-not-exist.js")),
+        c.post(app.url("/healthz")),
+        c.get(app.url("/demo")),
+    ];
+    for rb in requests {
+        let r = rb.send().await.unwrap();
+        let status = r.status().as_u16();
+        let url = r.url().to_string();
+        let ct = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = r.text().await.unwrap();
+        assert!((400..500).contains(&status), "{url}: {status} {body}");
+        assert!(ct.starts_with("application/json"), "{url}: {ct} {body}");
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert!(
+            !v["error"].as_str().unwrap().is_empty() && !v["message"].as_str().unwrap().is_empty(),
+            "{url}: {v}"
+        );
+    }
+}
+
+/// The admin document: framed only by the verified shop, bounced without a valid id_token.
+async fn admin_document_is_bound_to_the_verified_shop(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    let r = app
+        .client
+        .get(app.url(&format!("/admin?shop={SHOP}&host=abc&embedded=1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("/auth/session-token?shopify-reload="),
+        "{location}"
+    );
+    let r = app.client.get(app.url(&location)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        format!("frame-ancestors https://{SHOP} https://admin.shopify.com;")
+    );
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("cdn.shopify.com/shopifycloud/app-bridge.js")
+    );
+
+    let token = session_token_for(SHOP);
+    let r = app
+        .client
+        .get(app.url(&format!("/admin?shop={SHOP}&id_token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        format!("frame-ancestors https://{SHOP} https://admin.shopify.com;")
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&format!(
+        r#"<meta name="shopify-api-key" content="{API_KEY}">"#
+    )));
+    assert!(html.contains("app-bridge.js"));
+    // A spoofed shop parameter never reaches the CSP.
+    let r = app
+        .client
+        .get(app.url("/auth/session-token?shop=evil.com%20https://x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["content-security-policy"],
+        "frame-ancestors https://admin.shopify.com;"
+    );
+}
