@@ -65,13 +65,15 @@ async fn main() -> anyhow::Result<()> {
             db::migrate(&database).await?;
             eprintln!("Loading the demo shop (a sample of the UCI Online Retail data, CC BY 4.0)…");
             let started = std::time::Instant::now();
-            demo::ensure_loaded(&database, print_progress).await?;
+            let shop = demo::ensure_loaded(&database, print_progress).await?;
+            let app = Application::build_with_db(settings, database, true)?;
+            // Build the recommendation model now rather than on the first shopper's request.
+            app.state().models.get(&app.state().db, shop.id).await?;
             eprintln!(
                 "\rDemo shop ready in {:.1}s.{:40}",
                 started.elapsed().as_secs_f32(),
                 ""
             );
-            let app = Application::build_with_db(settings, database, true)?;
             let host = match app.state().settings.server.host.as_str() {
                 "0.0.0.0" | "::" => "127.0.0.1".to_owned(),
                 h => h.to_owned(),
