@@ -41,6 +41,18 @@ if [ ! -d "$oracle_dst/node_modules/@shopify/theme-check-node" ]; then
   (cd "$oracle_dst" && npm install --no-audit --no-fund --silent)
 fi
 
+shopify_src="$root/../shared/oracles/shopify"
+shopify_dst="$root/.attune/oracles/shopify"
+if [ ! -d "$shopify_dst/node_modules/@shopify/shopify-api" ]; then
+  [ -d "$shopify_src" ] || { echo "Shopify oracle not found at $shopify_src" >&2; exit 1; }
+  say "installing Shopify's Node library (the oracle) into .attune/oracles"
+  mkdir -p "$shopify_dst"
+  cp "$shopify_src"/package*.json "$shopify_src"/oracle.mjs "$shopify_dst"/
+  (cd "$shopify_dst" && npm install --no-audit --no-fund --silent)
+fi
+# Our batch runner sits beside the oracle so it resolves the same node_modules.
+cp "$root/tests/oracle/shopify-batch.mjs" "$shopify_dst/"
+
 # PostgreSQL: the machines of this kind run one at 127.0.0.1:5432 with trust auth; on a
 # machine without it, install and start one, and tell the tests how to reach it.
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -35,6 +35,9 @@ pub struct ShopifySettings {
     pub api_key: String,
     /// The app's client secret: signs session tokens, webhooks and app proxy requests.
     pub api_secret: SecretString,
+    /// Secrets being rotated out, still accepted for verification
+    /// (`ATTUNE__SHOPIFY__PREVIOUS_API_SECRETS=old1,old2`).
+    pub previous_api_secrets: Vec<SecretString>,
     /// Path prefix Shopify's app proxy forwards to (the `[app_proxy] url` path).
     pub app_proxy_path: String,
 }
@@ -51,6 +54,15 @@ pub struct AppSettings {
 pub const DEV_API_KEY: &str = "attune-dev-api-key";
 pub const DEV_API_SECRET: &str = "attune-dev-api-secret-not-for-production";
 
+fn environment() -> config::Environment {
+    config::Environment::with_prefix("ATTUNE")
+        .prefix_separator("__")
+        .separator("__")
+        .list_separator(",")
+        .with_list_parse_key("shopify.previous_api_secrets")
+        .try_parsing(true)
+}
+
 fn default_public_dir() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../public")
@@ -61,12 +73,7 @@ fn default_public_dir() -> String {
 impl Settings {
     /// Reads defaults, then `file` if given (it must exist), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Self, config::ConfigError> {
-        Self::load_from(
-            file,
-            config::Environment::with_prefix("ATTUNE")
-                .prefix_separator("__")
-                .separator("__"),
-        )
+        Self::load_from(file, environment())
     }
 
     fn load_from(
@@ -81,6 +88,7 @@ impl Settings {
             .set_default("database.max_connections", 10)?
             .set_default("shopify.api_key", DEV_API_KEY)?
             .set_default("shopify.api_secret", DEV_API_SECRET)?
+            .set_default("shopify.previous_api_secrets", Vec::<String>::new())?
             .set_default("shopify.app_proxy_path", "/proxy")?
             .set_default("app.url", "http://127.0.0.1:8080")?
             .set_default("app.public_dir", default_public_dir())?;
@@ -107,10 +115,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        config::Environment::with_prefix("ATTUNE")
-            .prefix_separator("__")
-            .separator("__")
-            .source(Some(map))
+        environment().source(Some(map))
     }
 
     #[test]
@@ -135,6 +140,7 @@ mod tests {
                 ("ATTUNE__SHOPIFY__API_SECRET", "s"),
                 ("ATTUNE__DATABASE__URL", "postgres://x@localhost/y"),
                 ("ATTUNE__APP__URL", "https://a.example"),
+                ("ATTUNE__SHOPIFY__PREVIOUS_API_SECRETS", "old1,old2"),
             ]),
         )
         .unwrap();
@@ -142,6 +148,7 @@ mod tests {
         assert_eq!(s.server.host, "0.0.0.0");
         assert_eq!(s.shopify.api_key, "k");
         assert_eq!(s.app.url, "https://a.example");
+        assert_eq!(s.shopify.previous_api_secrets.len(), 2);
         assert!(!s.uses_dev_credentials());
     }
 

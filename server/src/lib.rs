@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod extract;

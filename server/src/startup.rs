@@ -12,7 +12,7 @@ use tracing_actix_web::TracingLogger;
 
 use crate::config::Settings;
 use crate::error::{self, AppError};
-use crate::platform::shopify::shop_domain::ShopDomain;
+use crate::platform::shopify::{self, Shopify};
 use crate::routes;
 use crate::services::{demo, recommend::ModelCache, theme::Theme};
 use crate::state::{AppState, DemoContext, Mode};
@@ -51,13 +51,19 @@ impl Application {
                 h => h,
             };
             Mode::Demo(DemoContext {
-                shop: ShopDomain::parse(demo::DEMO_SHOP).context("demo shop domain")?,
+                shop: shopify::parse_shop(demo::DEMO_SHOP).context("demo shop domain")?,
                 self_url: format!("http://{host}:{port}"),
             })
         } else {
             Mode::Production
         };
+        let shopify = Arc::new(Shopify::new(
+            &settings.shopify.api_key,
+            &settings.shopify.api_secret,
+            &settings.shopify.previous_api_secrets,
+        ));
         let state = AppState {
+            shopify,
             db,
             settings: Arc::new(settings),
             mode: Arc::new(mode),

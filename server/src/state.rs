@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
-use secrecy::ExposeSecret;
 
 use crate::config::Settings;
-use crate::platform::shopify::shop_domain::ShopDomain;
+use crate::platform::shopify::{ShopDomain, Shopify};
 use crate::services::recommend::ModelCache;
 use crate::services::theme::Theme;
 
@@ -17,6 +16,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub mode: Arc<Mode>,
     pub models: Arc<ModelCache>,
+    pub shopify: Arc<Shopify>,
     pub theme: Arc<Theme>,
     pub http: reqwest::Client,
 }
@@ -36,10 +36,6 @@ pub struct DemoContext {
 }
 
 impl AppState {
-    pub fn api_secret(&self) -> &[u8] {
-        self.settings.shopify.api_secret.expose_secret().as_bytes()
-    }
-
     pub fn demo(&self) -> Option<&DemoContext> {
         match self.mode.as_ref() {
             Mode::Demo(d) => Some(d),

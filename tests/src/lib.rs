@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use attune_server::config::Settings;
-use attune_server::platform::shopify::{app_proxy, session_token, shop_domain::ShopDomain};
+use attune_server::platform::shopify::{Shopify, parse_shop};
 use attune_server::services::demo;
 use attune_server::startup::Application;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -204,22 +204,25 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
+/// Signs as Shopify does, with `secret`.
+pub fn shopify_signer(secret: &str) -> Shopify {
+    Shopify::new(API_KEY, &secret.to_owned().into(), &[])
+}
+
+/// A session token for `shop` signed with `secret`, issued at `issued_at` for 60 s.
+pub fn session_token_with(shop: &str, secret: &str, issued_at: i64) -> String {
+    shopify_signer(secret).sign_session_token(&parse_shop(shop).unwrap(), "1", issued_at, 60)
+}
+
 /// A session token as App Bridge would send for `shop`.
 pub fn session_token_for(shop: &str) -> String {
-    session_token::sign(
-        &ShopDomain::parse(shop).unwrap(),
-        "1",
-        API_KEY,
-        API_SECRET.as_bytes(),
-        now(),
-        60,
-    )
+    session_token_with(shop, API_SECRET, now() as i64)
 }
 
 /// Signs `query` as Shopify's app proxy does and appends the signature.
 pub fn proxy_query(query: &str) -> String {
     format!(
         "{query}&signature={}",
-        app_proxy::sign(query, API_SECRET.as_bytes())
+        shopify_signer(API_SECRET).sign_app_proxy(query).unwrap()
     )
 }

@@ -137,14 +137,7 @@ async fn admin_api_requires_a_valid_session_token(backend: Backend) {
     assert_eq!(body["error"], "unauthorized");
     assert!(body["message"].as_str().unwrap().contains("session token"));
     // Signed with the wrong secret.
-    let forged = attune_server::platform::shopify::session_token::sign(
-        &attune_server::platform::shopify::shop_domain::ShopDomain::parse(SHOP).unwrap(),
-        "1",
-        API_KEY,
-        b"not-the-secret",
-        now(),
-        60,
-    );
+    let forged = session_token_with(SHOP, "not-the-secret", now() as i64);
     let r = app
         .client
         .get(&url)
@@ -154,14 +147,7 @@ async fn admin_api_requires_a_valid_session_token(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), 401);
     // Expired.
-    let expired = attune_server::platform::shopify::session_token::sign(
-        &attune_server::platform::shopify::shop_domain::ShopDomain::parse(SHOP).unwrap(),
-        "1",
-        API_KEY,
-        API_SECRET.as_bytes(),
-        now() - 600,
-        60,
-    );
+    let expired = session_token_with(SHOP, API_SECRET, now() as i64 - 600);
     let r = app
         .client
         .get(&url)

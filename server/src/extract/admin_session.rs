@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header};
 
 use crate::db::{self, ShopId};
 use crate::error::AppError;
-use crate::platform::shopify::{self, session_token};
+use crate::platform::shopify;
 
 #[derive(Debug, Clone)]
 pub struct AdminSession {
@@ -36,9 +36,10 @@ impl FromRequest for AdminSession {
                 .ok_or_else(|| {
                     AppError::Unauthorized("missing session token (Authorization: Bearer)".into())
                 })?;
-            let verified =
-                session_token::verify(token, &state.settings.shopify.api_key, state.api_secret())
-                    .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+            let verified = state
+                .shopify
+                .verify_session_token(token)
+                .map_err(|e| AppError::Unauthorized(e.to_string()))?;
             let shop =
                 db::shops::find_by_domain(&state.db, shopify::PLATFORM, verified.shop.as_str())
                     .await?

@@ -8,7 +8,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload};
 
 use crate::db::{self, ShopId};
 use crate::error::AppError;
-use crate::platform::shopify::{self, app_proxy};
+use crate::platform::shopify;
 
 #[derive(Debug, Clone)]
 pub struct AppProxyRequest {
@@ -25,8 +25,9 @@ impl FromRequest for AppProxyRequest {
         let req = req.clone();
         Box::pin(async move {
             let state = super::state(&req)?;
-            let now = chrono::Utc::now().timestamp();
-            let verified = app_proxy::verify(req.query_string(), state.api_secret(), now)
+            let verified = state
+                .shopify
+                .verify_app_proxy(req.query_string())
                 .map_err(|e| AppError::Unauthorized(e.to_string()))?;
             let shop =
                 db::shops::find_by_domain(&state.db, shopify::PLATFORM, verified.shop.as_str())

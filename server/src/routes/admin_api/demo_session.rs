@@ -6,25 +6,19 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use crate::error::AppError;
-use crate::platform::shopify::session_token;
 use crate::state::AppState;
 
 /// Shopify's tokens live one minute; the admin fetches a new one when needed.
-const TTL_SECS: u64 = 60;
+const TTL_SECS: i64 = 60;
 
 pub async fn create(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let demo = state
         .demo()
         .ok_or_else(|| AppError::NotFound("not in demo mode".into()))?;
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-    let token = session_token::sign(
-        &demo.shop,
-        "demo-merchant",
-        &state.settings.shopify.api_key,
-        state.api_secret(),
-        now,
-        TTL_SECS,
-    );
+    let now = chrono::Utc::now().timestamp();
+    let token = state
+        .shopify
+        .sign_session_token(&demo.shop, "demo-merchant", now, TTL_SECS);
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(json!({ "token": token, "expires_at": now + TTL_SECS, "shop": demo.shop.as_str() })))

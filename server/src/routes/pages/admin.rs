@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, http::header, web};
 use askama::Template;
 
 use crate::error::AppError;
-use crate::platform::shopify::{session_token, shop_domain::ShopDomain};
+use crate::platform::shopify::{self, ShopDomain};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -73,7 +73,7 @@ pub async fn document(
         .iter()
         .find(|(k, _)| k == "id_token")
         .map(|(_, v)| v.as_str());
-    match id_token.map(|t| session_token::verify(t, api_key, state.api_secret())) {
+    match id_token.map(|t| state.shopify.verify_session_token(t)) {
         Some(Ok(session)) => {
             let page = AdminPage {
                 api_key,
@@ -95,7 +95,7 @@ pub async fn document(
             if let Some(shop) = params
                 .iter()
                 .find(|(k, _)| k == "shop")
-                .and_then(|(_, v)| ShopDomain::parse(v))
+                .and_then(|(_, v)| shopify::parse_shop(v))
             {
                 target.append_pair("shop", shop.as_str());
             }
@@ -116,7 +116,7 @@ pub async fn bounce(
 ) -> Result<HttpResponse, AppError> {
     let shop = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "shop")
-        .and_then(|(_, v)| ShopDomain::parse(&v));
+        .and_then(|(_, v)| shopify::parse_shop(&v));
     let page = BouncePage {
         api_key: &state.settings.shopify.api_key,
     };

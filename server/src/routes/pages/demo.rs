@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::db::{self, ShopId};
 use crate::error::AppError;
-use crate::platform::shopify::{self, app_proxy};
+use crate::platform::shopify;
 use crate::services::catalog::{initials, money};
 use crate::services::demo::{self, Shopper};
 use crate::state::{AppState, DemoContext};
@@ -326,7 +326,10 @@ pub async fn app_proxy_stand_in(
         .append_pair("path_prefix", PROXY_PREFIX)
         .append_pair("timestamp", &chrono::Utc::now().timestamp().to_string());
     let query = query.finish();
-    let signature = app_proxy::sign(&query, state.api_secret());
+    let signature = state
+        .shopify
+        .sign_app_proxy(&query)
+        .map_err(|e| anyhow::anyhow!("demo app proxy could not sign: {e}"))?;
     let proxy_path = state.settings.shopify.app_proxy_path.trim_end_matches('/');
     let url = format!(
         "{}{proxy_path}/{tail}?{query}&signature={signature}",
