@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod error;
+pub mod privacy;
 pub mod storefront;
 pub mod widgets;
 

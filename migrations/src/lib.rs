@@ -11,6 +11,7 @@ mod m20261121_000003_create_customers_and_orders;
 mod m20261121_000004_create_visitors_and_events;
 mod m20261121_000005_create_merchandising;
 mod m20261121_000006_create_jobs_and_webhooks;
+mod m20261121_000007_create_inventory_and_exports;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_create_visitors_and_events::Migration),
             Box::new(m20261121_000005_create_merchandising::Migration),
             Box::new(m20261121_000006_create_jobs_and_webhooks::Migration),
+            Box::new(m20261121_000007_create_inventory_and_exports::Migration),
         ]
     }
 }

@@ -12,6 +12,13 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub shopify: ShopifySettings,
     pub app: AppSettings,
+    pub jobs: JobSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobSettings {
+    /// Background workers per process applying webhooks and running syncs (0 = none).
+    pub workers: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +98,7 @@ impl Settings {
             .set_default("shopify.previous_api_secrets", Vec::<String>::new())?
             .set_default("shopify.app_proxy_path", "/proxy")?
             .set_default("app.url", "http://127.0.0.1:8080")?
+            .set_default("jobs.workers", 1)?
             .set_default("app.public_dir", default_public_dir())?;
         if let Some(path) = file {
             builder = builder.add_source(config::File::from(path).required(true));

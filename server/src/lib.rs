@@ -10,6 +10,8 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod jobs;
+pub mod money;
 pub mod platform;
 pub mod routes;
 pub mod services;

@@ -21,6 +21,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    stop_workers: tokio::sync::watch::Sender<bool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -62,7 +64,9 @@ impl Application {
             &settings.shopify.api_secret,
             &settings.shopify.previous_api_secrets,
         ));
+        let wakeup = Arc::new(crate::jobs::Wakeup::default());
         let state = AppState {
+            jobs: wakeup.clone(),
             shopify,
             db,
             settings: Arc::new(settings),
@@ -95,10 +99,16 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(shutdown)
         .run();
+        let (stop_workers, stop) = tokio::sync::watch::channel(false);
+        let workers = (0..state.settings.jobs.workers)
+            .map(|_| crate::jobs::spawn(state.db.clone(), wakeup.clone(), stop.clone()))
+            .collect();
         Ok(Application {
             port,
             server,
             state,
+            stop_workers,
+            workers,
         })
     }
 
@@ -122,7 +132,13 @@ impl Application {
             tracing::info!("shutdown signal received; finishing in-flight requests");
             handle.stop(true).await;
         });
-        self.server.await
+        let served = self.server.await;
+        // Jobs are durable: a worker stopped mid-job leaves it to be taken again.
+        let _ = self.stop_workers.send(true);
+        for w in self.workers {
+            let _ = w.await;
+        }
+        served
     }
 }
 

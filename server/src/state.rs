@@ -17,6 +17,7 @@ pub struct AppState {
     pub mode: Arc<Mode>,
     pub models: Arc<ModelCache>,
     pub shopify: Arc<Shopify>,
+    pub jobs: Arc<crate::jobs::Wakeup>,
     pub theme: Arc<Theme>,
     pub http: reqwest::Client,
 }

@@ -76,6 +76,7 @@ pub async fn insert_products(
                 currency: Set(p.currency.clone()),
                 inventory_quantity: Set(p.inventory_quantity),
                 available: Set(p.inventory_quantity.is_none_or(|q| q > 0)),
+                inventory_item_id: Set(String::new()),
                 updated_at: Set(p.updated_at),
                 ..Default::default()
             })

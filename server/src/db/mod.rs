@@ -4,9 +4,14 @@
 //! read or write a shop's rows without one.
 
 pub mod catalog;
+pub mod catalog_changes;
+pub mod compliance;
 pub mod entities;
+pub mod jobs;
+pub mod order_changes;
 pub mod orders;
 pub mod shops;
+pub mod webhooks;
 pub mod widgets;
 
 use std::time::Duration;

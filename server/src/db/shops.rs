@@ -83,3 +83,54 @@ pub async fn ensure(
     .await?;
     Ok(model.into())
 }
+
+/// The app was uninstalled: forget its tokens at once and stop serving the shop. Data stays
+/// until the platform's shop erasure request (or the retention policy).
+pub async fn mark_uninstalled(db: &impl sea_orm::ConnectionTrait, id: ShopId) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    let now = Utc::now();
+    let none_time: Option<chrono::DateTime<Utc>> = None;
+    shop::Entity::update_many()
+        .col_expr(
+            shop::Column::AccessTokenCiphertext,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            shop::Column::RefreshTokenCiphertext,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(shop::Column::AccessTokenExpiresAt, Expr::value(none_time))
+        .col_expr(shop::Column::RefreshTokenExpiresAt, Expr::value(none_time))
+        .col_expr(shop::Column::Status, Expr::value("uninstalled"))
+        .col_expr(shop::Column::UninstalledAt, Expr::value(Some(now)))
+        .col_expr(shop::Column::UpdatedAt, Expr::value(now))
+        .filter(shop::Column::Id.eq(id.get()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_scopes(
+    db: &impl sea_orm::ConnectionTrait,
+    id: ShopId,
+    scopes: &[String],
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    shop::Entity::update_many()
+        .col_expr(shop::Column::Scopes, Expr::value(scopes.join(",")))
+        .col_expr(shop::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(shop::Column::Id.eq(id.get()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether the shop still holds an access token (tests and status pages; never the token).
+pub async fn has_tokens(db: &impl sea_orm::ConnectionTrait, id: ShopId) -> Result<bool, DbErr> {
+    Ok(shop::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+        .is_some_and(|s| {
+            s.access_token_ciphertext.is_some() || s.refresh_token_ciphertext.is_some()
+        }))
+}

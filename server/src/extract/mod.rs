@@ -3,9 +3,11 @@
 
 mod admin_session;
 mod app_proxy;
+pub mod webhook;
 
 pub use admin_session::AdminSession;
 pub use app_proxy::AppProxyRequest;
+pub use webhook::ShopifyWebhook;
 
 use actix_web::{HttpRequest, web};
 

@@ -4,6 +4,7 @@ pub mod admin_api;
 pub mod health;
 pub mod pages;
 pub mod storefront;
+pub mod webhooks;
 
 use actix_web::web;
 
@@ -14,5 +15,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         .service(web::resource("/readyz").route(web::get().to(health::readyz)));
     admin_api::configure(cfg, state);
     storefront::configure(cfg, state);
+    webhooks::configure(cfg);
     pages::configure(cfg, state);
 }

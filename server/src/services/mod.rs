@@ -5,4 +5,5 @@ pub mod catalog;
 pub mod demo;
 pub mod recommend;
 pub mod theme;
+pub mod webhooks;
 pub mod widgets;

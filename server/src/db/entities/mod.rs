@@ -1,9 +1,18 @@
 //! SeaORM entities, one per table. Only `db/` query modules use them.
 
+pub mod collection;
 pub mod customer;
+pub mod data_export;
+pub mod inventory_level;
+pub mod job;
 pub mod order;
 pub mod order_line;
 pub mod product;
+pub mod product_collection;
+pub mod profile;
 pub mod shop;
+pub mod storefront_event;
 pub mod variant;
+pub mod visitor;
+pub mod webhook_receipt;
 pub mod widget;

@@ -18,6 +18,7 @@ pub struct Model {
     pub currency: String,
     pub inventory_quantity: Option<i64>,
     pub available: bool,
+    pub inventory_item_id: String,
     pub updated_at: DateTimeUtc,
 }
 

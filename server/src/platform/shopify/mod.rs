@@ -2,6 +2,8 @@
 //! proxy signatures, admin query HMACs and webhook signatures. Nothing outside `platform/`
 //! touches `shopify_api` directly.
 
+pub mod payloads;
+
 use secrecy::{ExposeSecret, SecretString};
 
 pub use shopify_api::ShopDomain;

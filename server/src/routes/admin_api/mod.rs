@@ -3,6 +3,7 @@
 //! [`AdminSession`]: crate::extract::AdminSession
 
 mod demo_session;
+mod privacy;
 mod widgets;
 
 use actix_web::web;
@@ -16,6 +17,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
                 .route(web::get().to(widgets::list))
                 .route(web::post().to(widgets::create)),
         )
+        .service(web::resource("/privacy/exports").route(web::get().to(privacy::list)))
+        .service(web::resource("/privacy/exports/{id}").route(web::get().to(privacy::download)))
         .service(
             web::resource("/widgets/{id}")
                 .route(web::get().to(widgets::get))

@@ -1,0 +1,91 @@
+//! Runs the durable job queue (`db::jobs`) in the background of every `attune serve`
+//! process. Handlers are idempotent: a job may run again after a crash or a lapsed lease.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::{Notify, watch};
+
+use crate::db::{self, jobs::Job};
+use crate::services;
+
+const LEASE_SECS: i64 = 120;
+const MAX_ATTEMPTS: i32 = 6;
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// Wakes a sleeping worker as soon as this process queues a job.
+#[derive(Default)]
+pub struct Wakeup(Notify);
+
+impl Wakeup {
+    pub fn notify(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Starts a worker; it stops when `stop` turns true.
+pub fn spawn(
+    db: DatabaseConnection,
+    wakeup: Arc<Wakeup>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let worker = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    tokio::spawn(async move {
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            match db::jobs::claim(&db, &worker, chrono::Duration::seconds(LEASE_SECS)).await {
+                Ok(Some(job)) => run(&db, job).await,
+                Ok(None) => {
+                    tokio::select! {
+                        _ = wakeup.0.notified() => {}
+                        _ = tokio::time::sleep(IDLE_POLL) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim a job");
+                    tokio::time::sleep(IDLE_POLL).await;
+                }
+            }
+        }
+    })
+}
+
+#[tracing::instrument(skip_all, fields(job = job.id, kind = %job.kind, shop = %job.shop, attempt = job.attempts))]
+async fn run(db: &DatabaseConnection, job: Job) {
+    let result = handle(db, &job).await;
+    let recorded = match result {
+        Ok(()) => db::jobs::complete(db, job.id).await,
+        Err(e) => {
+            let retry = (job.attempts < MAX_ATTEMPTS)
+                .then(|| chrono::Duration::seconds(2i64.pow(job.attempts as u32)));
+            tracing::warn!(
+                error = format!("{e:#}"),
+                retry = retry.is_some(),
+                "job failed"
+            );
+            db::jobs::fail(db, job.id, &format!("{e:#}"), retry).await
+        }
+    };
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, "could not record a job's outcome");
+    }
+}
+
+async fn handle(db: &DatabaseConnection, job: &Job) -> anyhow::Result<()> {
+    match job.kind.as_str() {
+        "webhook" => {
+            let receipt = job
+                .payload
+                .get("receipt")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or_else(|| anyhow::anyhow!("webhook job without a receipt id"))?;
+            services::webhooks::process_receipt(db, job.shop, receipt).await?;
+            Ok(())
+        }
+        other => anyhow::bail!("unknown job kind {other:?}"),
+    }
+}
