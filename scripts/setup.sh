@@ -50,6 +50,15 @@ if [ ! -d "$shopify_dst/node_modules/@shopify/shopify-api" ]; then
   cp "$shopify_src"/package*.json "$shopify_src"/oracle.mjs "$shopify_dst"/
   (cd "$shopify_dst" && npm install --no-audit --no-fund --silent)
 fi
+graphql_src="$root/../shared/oracles/graphql"
+graphql_dst="$root/.attune/oracles/graphql"
+if [ ! -d "$graphql_dst/node_modules/graphql" ]; then
+  [ -d "$graphql_src" ] || { echo "GraphQL schema oracle not found at $graphql_src" >&2; exit 1; }
+  say "installing the Admin GraphQL schema validator into .attune/oracles"
+  mkdir -p "$graphql_dst"
+  cp "$graphql_src"/package*.json "$graphql_src"/validate.mjs "$graphql_src"/admin_2026-10.json.gz "$graphql_dst"/
+  (cd "$graphql_dst" && npm install --no-audit --no-fund --silent)
+fi
 # Our batch runner sits beside the oracle so it resolves the same node_modules.
 cp "$root/tests/oracle/shopify-batch.mjs" "$shopify_dst/"
 

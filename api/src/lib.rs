@@ -6,6 +6,7 @@
 pub mod error;
 pub mod privacy;
 pub mod storefront;
+pub mod sync;
 pub mod widgets;
 
 pub use error::{ApiError, FieldError};

@@ -13,6 +13,14 @@ pub struct Settings {
     pub shopify: ShopifySettings,
     pub app: AppSettings,
     pub jobs: JobSettings,
+    pub security: SecuritySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecuritySettings {
+    /// Keys encrypting platform tokens at rest, `id:base64-of-32-bytes`, current key first
+    /// (`ATTUNE__SECURITY__TOKEN_KEYS=k2:...,k1:...`). `attune generate-key` makes one.
+    pub token_keys: Vec<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -45,6 +53,11 @@ pub struct ShopifySettings {
     /// Secrets being rotated out, still accepted for verification
     /// (`ATTUNE__SHOPIFY__PREVIOUS_API_SECRETS=old1,old2`).
     pub previous_api_secrets: Vec<SecretString>,
+    /// Scopes the app needs (comma-separated), as declared in shopify.app.toml.
+    pub scopes: String,
+    /// Only for tests and `attune shopify simulate`: send Shopify API calls to this local
+    /// stand-in instead of `https://{shop}`.
+    pub api_origin: Option<String>,
     /// Path prefix Shopify's app proxy forwards to (the `[app_proxy] url` path).
     pub app_proxy_path: String,
 }
@@ -60,6 +73,8 @@ pub struct AppSettings {
 /// Development-only values: `attune serve` refuses to start with them unless in demo mode.
 pub const DEV_API_KEY: &str = "attune-dev-api-key";
 pub const DEV_API_SECRET: &str = "attune-dev-api-secret-not-for-production";
+/// Development-only token encryption key (32 zero-ish bytes, public): demo and tests only.
+pub const DEV_TOKEN_KEY: &str = "dev:ZGV2LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24tdXNlISE=";
 
 fn environment() -> config::Environment {
     config::Environment::with_prefix("ATTUNE")
@@ -67,6 +82,7 @@ fn environment() -> config::Environment {
         .separator("__")
         .list_separator(",")
         .with_list_parse_key("shopify.previous_api_secrets")
+        .with_list_parse_key("security.token_keys")
         .try_parsing(true)
 }
 
@@ -99,6 +115,11 @@ impl Settings {
             .set_default("shopify.app_proxy_path", "/proxy")?
             .set_default("app.url", "http://127.0.0.1:8080")?
             .set_default("jobs.workers", 1)?
+            .set_default("security.token_keys", Vec::<String>::new())?
+            .set_default(
+                "shopify.scopes",
+                "read_products,read_inventory,read_customers,read_orders",
+            )?
             .set_default("app.public_dir", default_public_dir())?;
         if let Some(path) = file {
             builder = builder.add_source(config::File::from(path).required(true));

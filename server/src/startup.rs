@@ -65,8 +65,31 @@ impl Application {
             &settings.shopify.previous_api_secrets,
         ));
         let wakeup = Arc::new(crate::jobs::Wakeup::default());
+        let keys = if settings.security.token_keys.is_empty() {
+            tracing::warn!("no ATTUNE__SECURITY__TOKEN_KEYS: using the public development key");
+            vec![secrecy::SecretString::from(
+                crate::config::DEV_TOKEN_KEY.to_owned(),
+            )]
+        } else {
+            settings.security.token_keys.clone()
+        };
+        let cipher =
+            Arc::new(crate::crypto::TokenCipher::new(&keys).context("invalid token keys")?);
+        let transport = shopify::client::RoutedTransport::new(settings.shopify.api_origin.clone())
+            .context("could not build the Shopify HTTP client")?;
+        let oauth = Arc::new(shopify::client::ShopifyOAuth::new(
+            &settings.shopify.api_key,
+            secrecy::ExposeSecret::expose_secret(&settings.shopify.api_secret),
+            transport,
+            Arc::new(crate::services::install::DbTokenSink {
+                db: db.clone(),
+                cipher: cipher.clone(),
+            }),
+        ));
         let state = AppState {
             jobs: wakeup.clone(),
+            cipher,
+            oauth,
             shopify,
             db,
             settings: Arc::new(settings),
@@ -101,7 +124,7 @@ impl Application {
         .run();
         let (stop_workers, stop) = tokio::sync::watch::channel(false);
         let workers = (0..state.settings.jobs.workers)
-            .map(|_| crate::jobs::spawn(state.db.clone(), wakeup.clone(), stop.clone()))
+            .map(|_| crate::jobs::spawn(state.clone(), wakeup.clone(), stop.clone()))
             .collect();
         Ok(Application {
             port,

@@ -18,6 +18,8 @@ pub struct AppState {
     pub models: Arc<ModelCache>,
     pub shopify: Arc<Shopify>,
     pub jobs: Arc<crate::jobs::Wakeup>,
+    pub cipher: Arc<crate::crypto::TokenCipher>,
+    pub oauth: Arc<crate::platform::shopify::client::ShopifyOAuth>,
     pub theme: Arc<Theme>,
     pub http: reqwest::Client,
 }

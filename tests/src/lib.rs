@@ -204,6 +204,27 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
+/// Gives an installed fixture shop a (non-expiring) access token, encrypted with the
+/// development key the test app uses, as an install would.
+pub async fn give_tokens(db: &DatabaseConnection, shop_domain: &str) {
+    let cipher = attune_server::crypto::TokenCipher::new(&[attune_server::config::DEV_TOKEN_KEY
+        .to_owned()
+        .into()])
+    .unwrap();
+    let shop = attune_server::db::shops::find_by_domain(db, "shopify", shop_domain)
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed = attune_server::services::install::seal(
+        &cipher,
+        shop_domain,
+        &attune_server::platform::shopify::TokenData::new("shpat_fixture"),
+    );
+    attune_server::db::shops::store_tokens(db, shop.id, &sealed)
+        .await
+        .unwrap();
+}
+
 /// Signs as Shopify does, with `secret`.
 pub fn shopify_signer(secret: &str) -> Shopify {
     Shopify::new(API_KEY, &secret.to_owned().into(), &[])

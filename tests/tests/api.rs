@@ -22,6 +22,7 @@ async fn load_fixture(app: &TestApp, domain: &str) -> ShopId {
     let shop = db::shops::ensure(&app.db, "shopify", domain, "Fixture", "USD")
         .await
         .unwrap();
+    give_tokens(&app.db, domain).await;
     let ts = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     let products: Vec<NewProduct> = "ABCDEFGHI"
         .chars()

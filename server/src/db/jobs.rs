@@ -153,3 +153,22 @@ pub async fn pending(db: &impl ConnectionTrait, shop: ShopId) -> Result<u64, DbE
         .count(db)
         .await
 }
+
+/// Whether a job of this kind is already waiting for the shop, due by `due_by` when given
+/// (avoids piling up schedules and repeated "sync now" clicks).
+pub async fn has_queued(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    kind: &str,
+    due_by: Option<DateTime<Utc>>,
+) -> Result<bool, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let mut q = job::Entity::find()
+        .filter(job::Column::ShopId.eq(shop.get()))
+        .filter(job::Column::Kind.eq(kind))
+        .filter(job::Column::Status.eq("queued"));
+    if let Some(t) = due_by {
+        q = q.filter(job::Column::RunAt.lte(t));
+    }
+    Ok(q.count(db).await? > 0)
+}

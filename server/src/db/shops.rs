@@ -30,7 +30,7 @@ impl From<shop::Model> for Shop {
 }
 
 pub async fn find_by_domain(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     platform: &str,
     domain: &str,
 ) -> Result<Option<Shop>, DbErr> {
@@ -42,7 +42,7 @@ pub async fn find_by_domain(
         .map(Shop::from))
 }
 
-pub async fn get(db: &DatabaseConnection, id: ShopId) -> Result<Option<Shop>, DbErr> {
+pub async fn get(db: &impl sea_orm::ConnectionTrait, id: ShopId) -> Result<Option<Shop>, DbErr> {
     Ok(shop::Entity::find_by_id(id.get())
         .one(db)
         .await?
@@ -133,4 +133,161 @@ pub async fn has_tokens(db: &impl sea_orm::ConnectionTrait, id: ShopId) -> Resul
         .is_some_and(|s| {
             s.access_token_ciphertext.is_some() || s.refresh_token_ciphertext.is_some()
         }))
+}
+
+/// A platform token pair, already encrypted by the caller.
+#[derive(Debug, Clone)]
+pub struct SealedTokens {
+    pub access: String,
+    pub access_expires_at: Option<chrono::DateTime<Utc>>,
+    pub refresh: Option<String>,
+    pub refresh_expires_at: Option<chrono::DateTime<Utc>>,
+    pub scopes: String,
+}
+
+/// Marks the shop installed with these tokens, creating it if needed. One statement per
+/// case, so the access and refresh tokens always change together.
+pub async fn install(
+    db: &impl sea_orm::ConnectionTrait,
+    platform: &str,
+    domain: &str,
+    tokens: &SealedTokens,
+) -> Result<ShopId, DbErr> {
+    let now = Utc::now();
+    if let Some(existing) = find_by_domain(db, platform, domain).await? {
+        store_tokens(db, existing.id, tokens).await?;
+        use sea_orm::sea_query::Expr;
+        shop::Entity::update_many()
+            .col_expr(shop::Column::Status, Expr::value("installed"))
+            .col_expr(
+                shop::Column::UninstalledAt,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .col_expr(shop::Column::InstalledAt, Expr::value(now))
+            .filter(shop::Column::Id.eq(existing.id.get()))
+            .filter(shop::Column::Status.ne("installed"))
+            .exec(db)
+            .await?;
+        return Ok(existing.id);
+    }
+    let model = shop::ActiveModel {
+        platform: Set(platform.to_owned()),
+        domain: Set(domain.to_owned()),
+        name: Set(String::new()),
+        currency: Set("USD".to_owned()),
+        access_token_ciphertext: Set(Some(tokens.access.clone())),
+        access_token_expires_at: Set(tokens.access_expires_at),
+        refresh_token_ciphertext: Set(tokens.refresh.clone()),
+        refresh_token_expires_at: Set(tokens.refresh_expires_at),
+        scopes: Set(tokens.scopes.clone()),
+        status: Set("installed".to_owned()),
+        installed_at: Set(now),
+        uninstalled_at: Set(None),
+        settings: Set(serde_json::json!({})),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(ShopId::from_row(model.id))
+}
+
+/// Replaces the token pair in one UPDATE.
+pub async fn store_tokens(
+    db: &impl sea_orm::ConnectionTrait,
+    id: ShopId,
+    t: &SealedTokens,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    shop::Entity::update_many()
+        .col_expr(
+            shop::Column::AccessTokenCiphertext,
+            Expr::value(Some(t.access.clone())),
+        )
+        .col_expr(
+            shop::Column::AccessTokenExpiresAt,
+            Expr::value(t.access_expires_at),
+        )
+        .col_expr(
+            shop::Column::RefreshTokenCiphertext,
+            Expr::value(t.refresh.clone()),
+        )
+        .col_expr(
+            shop::Column::RefreshTokenExpiresAt,
+            Expr::value(t.refresh_expires_at),
+        )
+        .col_expr(shop::Column::Scopes, Expr::value(t.scopes.clone()))
+        .col_expr(shop::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(shop::Column::Id.eq(id.get()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The stored (encrypted) token pair, if the shop has one.
+pub async fn sealed_tokens(
+    db: &impl sea_orm::ConnectionTrait,
+    id: ShopId,
+) -> Result<Option<SealedTokens>, DbErr> {
+    Ok(shop::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+        .and_then(|s| {
+            Some(SealedTokens {
+                access: s.access_token_ciphertext?,
+                access_expires_at: s.access_token_expires_at,
+                refresh: s.refresh_token_ciphertext,
+                refresh_expires_at: s.refresh_token_expires_at,
+                scopes: s.scopes,
+            })
+        }))
+}
+
+pub async fn set_profile(
+    db: &impl sea_orm::ConnectionTrait,
+    id: ShopId,
+    name: &str,
+    currency: &str,
+) -> Result<(), DbErr> {
+    use sea_orm::sea_query::Expr;
+    shop::Entity::update_many()
+        .col_expr(shop::Column::Name, Expr::value(name))
+        .col_expr(shop::Column::Currency, Expr::value(currency))
+        .filter(shop::Column::Id.eq(id.get()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Merges `patch` into the shop's settings JSON under `key` (e.g. the sync status).
+pub async fn put_setting(
+    db: &impl sea_orm::ConnectionTrait,
+    id: ShopId,
+    key: &str,
+    value: serde_json::Value,
+) -> Result<(), DbErr> {
+    let Some(row) = shop::Entity::find_by_id(id.get()).one(db).await? else {
+        return Ok(());
+    };
+    let mut settings = row.settings.clone();
+    if !settings.is_object() {
+        settings = serde_json::json!({});
+    }
+    settings[key] = value;
+    let mut active: shop::ActiveModel = row.into();
+    active.settings = Set(settings);
+    active.update(db).await?;
+    Ok(())
+}
+
+pub async fn setting(
+    db: &impl sea_orm::ConnectionTrait,
+    id: ShopId,
+    key: &str,
+) -> Result<Option<serde_json::Value>, DbErr> {
+    Ok(shop::Entity::find_by_id(id.get())
+        .one(db)
+        .await?
+        .and_then(|s| s.settings.get(key).cloned()))
 }

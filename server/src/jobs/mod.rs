@@ -4,13 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, watch};
 
 use crate::db::{self, jobs::Job};
 use crate::services;
+use crate::state::AppState;
 
-const LEASE_SECS: i64 = 120;
+const LEASE_SECS: i64 = 600;
 const MAX_ATTEMPTS: i32 = 6;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -26,7 +26,7 @@ impl Wakeup {
 
 /// Starts a worker; it stops when `stop` turns true.
 pub fn spawn(
-    db: DatabaseConnection,
+    state: AppState,
     wakeup: Arc<Wakeup>,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
@@ -36,8 +36,8 @@ pub fn spawn(
             if *stop.borrow() {
                 break;
             }
-            match db::jobs::claim(&db, &worker, chrono::Duration::seconds(LEASE_SECS)).await {
-                Ok(Some(job)) => run(&db, job).await,
+            match db::jobs::claim(&state.db, &worker, chrono::Duration::seconds(LEASE_SECS)).await {
+                Ok(Some(job)) => run(&state, job).await,
                 Ok(None) => {
                     tokio::select! {
                         _ = wakeup.0.notified() => {}
@@ -55,10 +55,10 @@ pub fn spawn(
 }
 
 #[tracing::instrument(skip_all, fields(job = job.id, kind = %job.kind, shop = %job.shop, attempt = job.attempts))]
-async fn run(db: &DatabaseConnection, job: Job) {
-    let result = handle(db, &job).await;
+async fn run(state: &AppState, job: Job) {
+    let result = handle(state, &job).await;
     let recorded = match result {
-        Ok(()) => db::jobs::complete(db, job.id).await,
+        Ok(()) => db::jobs::complete(&state.db, job.id).await,
         Err(e) => {
             let retry = (job.attempts < MAX_ATTEMPTS)
                 .then(|| chrono::Duration::seconds(2i64.pow(job.attempts as u32)));
@@ -67,7 +67,7 @@ async fn run(db: &DatabaseConnection, job: Job) {
                 retry = retry.is_some(),
                 "job failed"
             );
-            db::jobs::fail(db, job.id, &format!("{e:#}"), retry).await
+            db::jobs::fail(&state.db, job.id, &format!("{e:#}"), retry).await
         }
     };
     if let Err(e) = recorded {
@@ -75,7 +75,7 @@ async fn run(db: &DatabaseConnection, job: Job) {
     }
 }
 
-async fn handle(db: &DatabaseConnection, job: &Job) -> anyhow::Result<()> {
+async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
     match job.kind.as_str() {
         "webhook" => {
             let receipt = job
@@ -83,9 +83,13 @@ async fn handle(db: &DatabaseConnection, job: &Job) -> anyhow::Result<()> {
                 .get("receipt")
                 .and_then(serde_json::Value::as_i64)
                 .ok_or_else(|| anyhow::anyhow!("webhook job without a receipt id"))?;
-            services::webhooks::process_receipt(db, job.shop, receipt).await?;
+            services::webhooks::process_receipt(&state.db, job.shop, receipt).await?;
             Ok(())
         }
+        "sync_full" => services::sync::full(state, job.shop).await.map(|_| ()),
+        "sync_incremental" => services::sync::incremental(state, job.shop)
+            .await
+            .map(|_| ()),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod admin_api;
 pub mod health;
+pub mod install;
 pub mod pages;
 pub mod storefront;
 pub mod webhooks;
@@ -16,5 +17,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     admin_api::configure(cfg, state);
     storefront::configure(cfg, state);
     webhooks::configure(cfg);
+    install::configure(cfg);
     pages::configure(cfg, state);
 }

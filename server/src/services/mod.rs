@@ -3,7 +3,9 @@
 
 pub mod catalog;
 pub mod demo;
+pub mod install;
 pub mod recommend;
+pub mod sync;
 pub mod theme;
 pub mod webhooks;
 pub mod widgets;

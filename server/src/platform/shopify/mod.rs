@@ -2,11 +2,13 @@
 //! proxy signatures, admin query HMACs and webhook signatures. Nothing outside `platform/`
 //! touches `shopify_api` directly.
 
+pub mod client;
 pub mod payloads;
+pub mod sync;
 
 use secrecy::{ExposeSecret, SecretString};
 
-pub use shopify_api::ShopDomain;
+pub use shopify_api::{ShopDomain, TokenData};
 
 /// The value stored in `shops.platform` for Shopify shops.
 pub const PLATFORM: &str = "shopify";

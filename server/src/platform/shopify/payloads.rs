@@ -117,7 +117,7 @@ fn tags(v: &Value) -> Vec<String> {
 }
 
 /// Visible text of product HTML, for content-based similarity.
-fn strip_html(html: &str) -> String {
+pub fn strip_html(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

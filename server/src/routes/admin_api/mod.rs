@@ -4,6 +4,7 @@
 
 mod demo_session;
 mod privacy;
+mod sync;
 mod widgets;
 
 use actix_web::web;
@@ -18,6 +19,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
                 .route(web::post().to(widgets::create)),
         )
         .service(web::resource("/privacy/exports").route(web::get().to(privacy::list)))
+        .service(
+            web::resource("/sync")
+                .route(web::get().to(sync::get))
+                .route(web::post().to(sync::start)),
+        )
         .service(web::resource("/privacy/exports/{id}").route(web::get().to(privacy::download)))
         .service(
             web::resource("/widgets/{id}")

@@ -75,6 +75,22 @@ pub async fn document(
         .map(|(_, v)| v.as_str());
     match id_token.map(|t| state.shopify.verify_session_token(t)) {
         Some(Ok(session)) => {
+            // Lazily install: only when the shop has no usable token.
+            if let Err(e) = crate::services::install::ensure_installed(
+                &state.db,
+                &state.cipher,
+                &state.oauth,
+                &session.shop,
+                id_token.unwrap_or_default(),
+            )
+            .await
+            {
+                tracing::warn!(error = format!("{e:#}"), "install failed");
+                return Err(AppError::BadGateway(
+                    "could not finish installing with Shopify; reload to retry".into(),
+                ));
+            }
+            state.jobs.notify();
             let page = AdminPage {
                 api_key,
                 embedded: true,
