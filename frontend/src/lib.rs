@@ -32,6 +32,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/admin/widgets") view=pages::widgets::WidgetList />
                     <Route path=path!("/admin/widgets/new") view=pages::widgets::WidgetNew />
                     <Route path=path!("/admin/widgets/:id") view=pages::widgets::WidgetEdit />
+                    <Route path=path!("/admin/privacy") view=pages::privacy::Privacy />
                 </Routes>
             </Shell>
         </Router>
@@ -46,6 +47,7 @@ fn Shell(children: Children) -> impl IntoView {
         <ui-nav-menu>
             <a href="/admin" rel="home">"Home"</a>
             <a href="/admin/widgets">"Widgets"</a>
+            <a href="/admin/privacy">"Privacy requests"</a>
         </ui-nav-menu>
         {demo.then(|| view! {
             <div class="banner banner--demo" role="note">
@@ -59,6 +61,7 @@ fn Shell(children: Children) -> impl IntoView {
                 <p class="brand">"Attune"</p>
                 <A href="/admin" exact=true>"Home"</A>
                 <A href="/admin/widgets">"Widgets"</A>
+                <A href="/admin/privacy">"Privacy requests"</A>
                 {demo.then(|| view! { <a href="/demo" target="_blank" rel="noopener">"Demo storefront ↗"</a> })}
             </nav>
             <main class="content">{children()}</main>

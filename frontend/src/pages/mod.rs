@@ -1,2 +1,3 @@
 pub mod home;
+pub mod privacy;
 pub mod widgets;
