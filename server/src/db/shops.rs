@@ -291,3 +291,14 @@ pub async fn setting(
         .await?
         .and_then(|s| s.settings.get(key).cloned()))
 }
+
+/// Every shop that holds tokens: `(id, domain)`, for key rotation.
+pub async fn with_tokens(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<(ShopId, String)>, DbErr> {
+    Ok(shop::Entity::find()
+        .filter(shop::Column::AccessTokenCiphertext.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (ShopId::from_row(s.id), s.domain))
+        .collect())
+}

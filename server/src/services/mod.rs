@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod demo;
 pub mod install;
+pub mod keys;
 pub mod recommend;
 pub mod sync;
 pub mod theme;
