@@ -172,8 +172,23 @@ pub async fn spawn_demo(backend: Backend) -> TestApp {
 
 /// Starts another process-equivalent app on an existing database.
 pub async fn spawn_on(database: std::sync::Arc<TestDatabase>, demo_mode: bool) -> TestApp {
+    spawn_configured(database, demo_mode, |_| {}).await
+}
+
+/// Starts the app in production mode on a fresh database, with settings adjusted first.
+pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = std::sync::Arc::new(TestDatabase::new(backend).await);
+    spawn_configured(database, false, adjust).await
+}
+
+pub async fn spawn_configured(
+    database: std::sync::Arc<TestDatabase>,
+    demo_mode: bool,
+    adjust: impl FnOnce(&mut Settings),
+) -> TestApp {
     attune_server::telemetry::init();
-    let settings = test_settings(&database.url);
+    let mut settings = test_settings(&database.url);
+    adjust(&mut settings);
     let db = attune_server::db::connect(&settings.database.url, 5)
         .await
         .unwrap();

@@ -8,11 +8,15 @@ use crate::api::{self, Failure};
 #[component]
 pub fn Home() -> impl IntoView {
     let sync: RwSignal<Option<Result<SyncStatus, Failure>>> = RwSignal::new(None);
-    let load = move || spawn_local(async move { sync.set(Some(api::get::<SyncStatus>("/api/admin/sync").await)) });
+    let load = move || {
+        spawn_local(async move { sync.set(Some(api::get::<SyncStatus>("/api/admin/sync").await)) })
+    };
     load();
     let sync_now = move |_| {
         spawn_local(async move {
-            sync.set(Some(api::post::<_, SyncStatus>("/api/admin/sync", &serde_json::json!({})).await));
+            sync.set(Some(
+                api::post::<_, SyncStatus>("/api/admin/sync", &serde_json::json!({})).await,
+            ));
         })
     };
     view! {

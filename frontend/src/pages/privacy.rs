@@ -10,15 +10,22 @@ use crate::api::{self, Failure};
 pub fn Privacy() -> impl IntoView {
     let exports: RwSignal<Option<Result<Vec<DataExportSummary>, Failure>>> = RwSignal::new(None);
     spawn_local(async move {
-        exports.set(Some(api::get::<DataExportList>("/api/admin/privacy/exports").await.map(|l| l.exports)));
+        exports.set(Some(
+            api::get::<DataExportList>("/api/admin/privacy/exports")
+                .await
+                .map(|l| l.exports),
+        ));
     });
     let shown: RwSignal<Option<(i64, String)>> = RwSignal::new(None);
     let open = move |id: i64| {
         spawn_local(async move {
-            let text = match api::get::<serde_json::Value>(&format!("/api/admin/privacy/exports/{id}")).await {
-                Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
-                Err(e) => e.message,
-            };
+            let text =
+                match api::get::<serde_json::Value>(&format!("/api/admin/privacy/exports/{id}"))
+                    .await
+                {
+                    Ok(v) => serde_json::to_string_pretty(&v).unwrap_or_default(),
+                    Err(e) => e.message,
+                };
             shown.set(Some((id, text)));
         })
     };

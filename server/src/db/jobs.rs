@@ -144,12 +144,19 @@ pub async fn fail(
     Ok(())
 }
 
-/// Jobs of a shop not yet done, for status displays and tests.
+/// Jobs of a shop due now and not yet done (scheduled ones are not counted), for status
+/// displays and tests.
 pub async fn pending(db: &impl ConnectionTrait, shop: ShopId) -> Result<u64, DbErr> {
     use sea_orm::PaginatorTrait;
     job::Entity::find()
         .filter(job::Column::ShopId.eq(shop.get()))
-        .filter(job::Column::Status.is_in(["queued", "running"]))
+        .filter(
+            Condition::any().add(job::Column::Status.eq("running")).add(
+                Condition::all()
+                    .add(job::Column::Status.eq("queued"))
+                    .add(job::Column::RunAt.lte(Utc::now())),
+            ),
+        )
         .count(db)
         .await
 }

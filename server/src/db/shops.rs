@@ -293,7 +293,9 @@ pub async fn setting(
 }
 
 /// Every shop that holds tokens: `(id, domain)`, for key rotation.
-pub async fn with_tokens(db: &impl sea_orm::ConnectionTrait) -> Result<Vec<(ShopId, String)>, DbErr> {
+pub async fn with_tokens(
+    db: &impl sea_orm::ConnectionTrait,
+) -> Result<Vec<(ShopId, String)>, DbErr> {
     Ok(shop::Entity::find()
         .filter(shop::Column::AccessTokenCiphertext.is_not_null())
         .all(db)

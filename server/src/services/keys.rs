@@ -21,7 +21,10 @@ pub async fn rotate(db: &DatabaseConnection, cipher: &TokenCipher) -> anyhow::Re
             continue;
         };
         let current = !cipher.needs_rotation(&sealed.access)
-            && sealed.refresh.as_deref().is_none_or(|r| !cipher.needs_rotation(r));
+            && sealed
+                .refresh
+                .as_deref()
+                .is_none_or(|r| !cipher.needs_rotation(r));
         if current {
             report.already_current += 1;
             continue;

@@ -22,7 +22,10 @@ const PRODUCTS_UPDATED: &str = include_str!("../../../graphql/products_updated.g
 const ORDERS_UPDATED: &str = include_str!("../../../graphql/orders_updated.graphql");
 const SHOP: &str = include_str!("../../../graphql/shop.graphql");
 
-const PAGE: u32 = 50;
+/// Page sizes that keep each query's requested cost under Shopify's 1,000-point limit
+/// (a connection costs 2 + `first` x its node's cost, nested ones multiply).
+const PRODUCT_PAGE: u32 = 10;
+const ORDER_PAGE: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -381,6 +384,7 @@ async fn pages(
     client: &AdminClient,
     query: &str,
     root: &str,
+    page: u32,
     since: DateTime<Utc>,
 ) -> Result<Vec<Value>, SyncError> {
     let mut out = Vec::new();
@@ -389,7 +393,7 @@ async fn pages(
         let v = client
             .graphql(
                 query,
-                serde_json::json!({ "first": PAGE, "after": after, "query": since_filter(since) }),
+                serde_json::json!({ "first": page, "after": after, "query": since_filter(since) }),
             )
             .await?;
         let conn = v
@@ -421,7 +425,7 @@ pub async fn products_since(
     since: DateTime<Utc>,
     currency: &str,
 ) -> Result<Vec<ProductData>, SyncError> {
-    pages(client, PRODUCTS_UPDATED, "products", since)
+    pages(client, PRODUCTS_UPDATED, "products", PRODUCT_PAGE, since)
         .await?
         .iter()
         .map(|p| product(p, &[], currency))
@@ -433,7 +437,7 @@ pub async fn orders_since(
     since: DateTime<Utc>,
     currency: &str,
 ) -> Result<Vec<OrderData>, SyncError> {
-    pages(client, ORDERS_UPDATED, "orders", since)
+    pages(client, ORDERS_UPDATED, "orders", ORDER_PAGE, since)
         .await?
         .iter()
         .map(|o| order(o, &[], currency))
