@@ -4,5 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod copurchase;
+pub mod nextbasket;
 
 pub use copurchase::{CoPurchase, Reason, Scored};
+pub use nextbasket::{Config as NextBasketConfig, Event, Interaction, ItemMeta, NextBasketModel};

@@ -30,6 +30,27 @@ enum Command {
     Demo,
     /// Apply database migrations and exit.
     Migrate,
+    /// Offline evaluation: build the next-basket model from TRAIN and write top-k lists for
+    /// USERS (user_id,item_id,rank), for `eval.py score`.
+    Eval(attune_server::eval::EvalArgs),
+    /// Shopify tools.
+    #[command(subcommand)]
+    Shopify(ShopifyCommand),
+    /// Print a new random key for ATTUNE__SECURITY__TOKEN_KEYS.
+    GenerateKey {
+        /// The key's id (stored with every value it encrypts).
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
+    /// Re-encrypt every stored platform token with the current (first) token key.
+    RotateKeys,
+}
+
+#[derive(Subcommand)]
+enum ShopifyCommand {
+    /// Run the whole flow against a local stand-in for Shopify: install, sync (with progress),
+    /// a signed webhook, recommendations. No store needed.
+    Simulate(attune_server::simulate::SimulateArgs),
 }
 
 /// The demo keeps its data apart from the default database file.
@@ -46,6 +67,12 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!(
                     "set ATTUNE__SHOPIFY__API_KEY and ATTUNE__SHOPIFY__API_SECRET to the app's \
                      credentials (the built-in development values are only for `attune demo`)"
+                );
+            }
+            if settings.security.token_keys.is_empty() {
+                anyhow::bail!(
+                    "set ATTUNE__SECURITY__TOKEN_KEYS to encrypt platform tokens at rest \
+                     (make one with `attune generate-key`)"
                 );
             }
             let app = Application::build(settings, false).await?;
@@ -93,6 +120,36 @@ async fn main() -> anyhow::Result<()> {
                 "migrations applied to {}",
                 db::redact_url(&settings.database.url)
             );
+        }
+        Command::Shopify(ShopifyCommand::Simulate(args)) => {
+            if std::env::var_os("ATTUNE__DATABASE__URL").is_none() && cli.config.is_none() {
+                let _ = std::fs::remove_file(".attune/simulate.db");
+                settings.database.url = "sqlite://.attune/simulate.db".to_owned();
+            }
+            attune_server::simulate::run(settings, &args).await?;
+        }
+        Command::GenerateKey { id } => {
+            println!("{}", attune_server::crypto::TokenCipher::generate_key(&id));
+        }
+        Command::RotateKeys => {
+            anyhow::ensure!(
+                !settings.security.token_keys.is_empty(),
+                "set ATTUNE__SECURITY__TOKEN_KEYS=new:...,old:... (the new key first)"
+            );
+            let cipher = attune_server::crypto::TokenCipher::new(&settings.security.token_keys)?;
+            let database =
+                db::connect(&settings.database.url, settings.database.max_connections).await?;
+            let report = attune_server::services::keys::rotate(&database, &cipher).await?;
+            println!(
+                "re-encrypted {} shops' tokens with key {}; {} already current",
+                report.rotated,
+                cipher.current_key_id(),
+                report.already_current
+            );
+        }
+        Command::Eval(args) => {
+            let summary = attune_server::eval::run(&args)?;
+            eprintln!("{summary}");
         }
     }
     Ok(())

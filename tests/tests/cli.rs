@@ -32,7 +32,17 @@ fn attune() -> Command {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in [&[][..], &["serve"], &["demo"], &["migrate"]] {
+    for sub in [
+        &[][..],
+        &["serve"],
+        &["demo"],
+        &["migrate"],
+        &["eval"],
+        &["shopify"],
+        &["shopify", "simulate"],
+        &["generate-key"],
+        &["rotate-keys"],
+    ] {
         let out = attune().args(sub).arg("--help").output().unwrap();
         assert!(out.status.success(), "{sub:?}");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -46,6 +56,125 @@ fn serve_refuses_development_credentials() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ATTUNE__SHOPIFY__API_SECRET"), "{err}");
+}
+
+#[test]
+fn serve_refuses_to_run_without_a_token_key() {
+    let out = attune()
+        .arg("serve")
+        .env("ATTUNE__SHOPIFY__API_KEY", API_KEY)
+        .env("ATTUNE__SHOPIFY__API_SECRET", API_SECRET)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ATTUNE__SECURITY__TOKEN_KEYS"));
+}
+
+#[test]
+fn simulate_runs_the_whole_flow_against_the_stand_in() {
+    let dir = std::env::temp_dir().join(format!("attune-sim-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = attune()
+        .args(["shopify", "simulate", "--data"])
+        .arg(workspace_root().join("../shared/data/shopify"))
+        .env(
+            "ATTUNE__DATABASE__URL",
+            format!("sqlite://{}", dir.join("sim.db").display()),
+        )
+        .env("ATTUNE__SERVER__PORT", "0")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("[########################] done"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("products    34"), "{stderr}");
+    assert!(stderr.contains("HTTP 200"), "{stderr}");
+    assert!(stdout.contains("Recommendations for product"), "{stdout}");
+    assert!(stdout.contains("[bought_together]"), "{stdout}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn keys_rotate() {
+    let db = std::env::temp_dir().join(format!("attune-keys-{}.db", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}", db.display());
+    let k1 = String::from_utf8(
+        attune()
+            .arg("generate-key")
+            .arg("--id")
+            .arg("k1")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    let k2 = String::from_utf8(
+        attune()
+            .arg("generate-key")
+            .arg("--id")
+            .arg("k2")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    assert!(k1.starts_with("k1:") && k2.starts_with("k2:"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let conn = attune_server::db::connect(&url, 2).await.unwrap();
+        attune_server::db::migrate(&conn).await.unwrap();
+        let c1 = attune_server::crypto::TokenCipher::new(&[k1.clone().into()]).unwrap();
+        let shop =
+            attune_server::db::shops::ensure(&conn, "shopify", "rot.myshopify.com", "R", "USD")
+                .await
+                .unwrap();
+        let sealed = attune_server::services::install::seal(
+            &c1,
+            "rot.myshopify.com",
+            &attune_server::platform::shopify::TokenData::new("shpat_rotate_me"),
+        );
+        attune_server::db::shops::store_tokens(&conn, shop.id, &sealed)
+            .await
+            .unwrap();
+    });
+    let out = attune()
+        .arg("rotate-keys")
+        .env("ATTUNE__DATABASE__URL", &url)
+        .env("ATTUNE__SECURITY__TOKEN_KEYS", format!("{k2},{k1}"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("re-encrypted 1"));
+    rt.block_on(async {
+        let conn = attune_server::db::connect(&url, 2).await.unwrap();
+        let shop = attune_server::db::shops::find_by_domain(&conn, "shopify", "rot.myshopify.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let sealed = attune_server::db::shops::sealed_tokens(&conn, shop.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(sealed.access.starts_with("v1:k2:"));
+        // Readable with the new key alone.
+        let c2 = attune_server::crypto::TokenCipher::new(&[k2.clone().into()]).unwrap();
+        let t =
+            attune_server::services::install::unseal(&c2, "rot.myshopify.com", &sealed).unwrap();
+        assert_eq!(t.access_token, "shpat_rotate_me");
+    });
+    let _ = std::fs::remove_file(db);
 }
 
 #[test]
@@ -85,6 +214,10 @@ async fn migrate_then_serve_then_stop_gracefully() {
             .env("ATTUNE__SERVER__PORT", port.to_string())
             .env("ATTUNE__SHOPIFY__API_KEY", API_KEY)
             .env("ATTUNE__SHOPIFY__API_SECRET", API_SECRET)
+            .env(
+                "ATTUNE__SECURITY__TOKEN_KEYS",
+                attune_server::crypto::TokenCipher::generate_key("t1"),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
