@@ -37,11 +37,8 @@ pub struct EvalArgs {
 
 #[derive(Debug, thiserror::Error)]
 pub enum EvalError {
-    #[error("{file}: {source}")]
-    Io {
-        file: String,
-        source: std::io::Error,
-    },
+    #[error("{file}: {error}")]
+    Io { file: String, error: std::io::Error },
     #[error("{file}: missing column `{column}`")]
     MissingColumn { file: String, column: &'static str },
     #[error("{file}: line {line}: field `{field}`: {message}")]
@@ -96,9 +93,9 @@ impl fmt::Display for Summary {
 }
 
 fn io_err(path: &Path) -> impl Fn(std::io::Error) -> EvalError + '_ {
-    move |source| EvalError::Io {
+    move |error| EvalError::Io {
         file: path.display().to_string(),
-        source,
+        error,
     }
 }
 

@@ -108,7 +108,7 @@ impl Application {
             App::new()
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::ErrorHandlers::new().default_handler(error::json_error_bodies))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
                 .app_data(web::Data::new(state.clone()))
                 .app_data(error::json_config())
                 .app_data(error::query_config())

@@ -218,6 +218,7 @@ async fn migrate_then_serve_then_stop_gracefully() {
                 "ATTUNE__SECURITY__TOKEN_KEYS",
                 attune_server::crypto::TokenCipher::generate_key("t1"),
             )
+            .env("RUST_LOG", "debug")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -232,6 +233,18 @@ async fn migrate_then_serve_then_stop_gracefully() {
             }
             assert!(Instant::now() < deadline, "server did not become ready");
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Requests whose query strings carry a session token and a shopper id.
+        for path in [
+            "/admin?shop=a.myshopify.com&id_token=SECRET-TOKEN-MARKER",
+            "/proxy/recommendations?logged_in_customer_id=CUSTOMER-MARKER&signature=00",
+            "/auth/callback?code=OAUTH-CODE-MARKER&state=x",
+        ] {
+            let _ = client
+                .get(format!("http://127.0.0.1:{port}{path}"))
+                .send()
+                .await
+                .unwrap();
         }
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
@@ -253,6 +266,18 @@ async fn migrate_then_serve_then_stop_gracefully() {
         let mut log = String::new();
         std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
         assert!(log.contains("shutdown signal received"), "{log}");
+        assert!(log.contains("request done"), "request logging is on: {log}");
+        for secret in [
+            "SECRET-TOKEN-MARKER",
+            "CUSTOMER-MARKER",
+            "OAUTH-CODE-MARKER",
+            "127.0.0.1:",
+        ] {
+            assert!(
+                !log.contains(secret) || secret == "127.0.0.1:" && !log.contains("client_ip"),
+                "log leaks {secret}: {log}"
+            );
+        }
         assert!(
             client.get(&url).send().await.is_err(),
             "still listening after SIG{signal}"
