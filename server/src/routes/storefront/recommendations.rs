@@ -85,6 +85,10 @@ pub async fn direct(
     let (shop, widget) = db::widgets::find_public(&state.db, &q.widget)
         .await?
         .ok_or_else(|| AppError::NotFound("no such widget".into()))?;
+    // A shop that uninstalled the app gets no more storefront answers.
+    if !db::shops::get(&state.db, shop).await?.is_some_and(|s| s.installed) {
+        return Err(AppError::NotFound("no such widget".into()));
+    }
     respond(&state, shop, widget, q, None).await
 }
 
