@@ -60,6 +60,12 @@ const DEMO_DATABASE: &str = "sqlite://.attune/demo.db";
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     telemetry::init();
+    // Offline evaluation reads nothing but its arguments: no configuration, no environment.
+    if let Command::Eval(args) = &cli.command {
+        let summary = attune_server::eval::run(args)?;
+        eprintln!("{summary}");
+        return Ok(());
+    }
     let mut settings = Settings::load(cli.config.as_deref()).context("invalid configuration")?;
     match cli.command {
         Command::Serve => {
@@ -147,10 +153,8 @@ async fn main() -> anyhow::Result<()> {
                 report.already_current
             );
         }
-        Command::Eval(args) => {
-            let summary = attune_server::eval::run(&args)?;
-            eprintln!("{summary}");
-        }
+        // Handled above, before the configuration is read.
+        Command::Eval(_) => {}
     }
     Ok(())
 }

@@ -91,7 +91,9 @@ pub struct Config {
     pub fit_max_users: usize,
     /// Explore items allowed to take bottom slots from repeat items...
     pub mmax: usize,
-    /// ...when their probability is at least `rho` times the displaced item's.
+    /// ...when their probability is at least `rho` times the displaced item's. More slots or a
+    /// lower `rho` buy explore recall with NDCG (Online Retail validation: mmax 3 / rho 0.5 gives
+    /// NDCG@10 0.291, explore recall 0.025; mmax 6 / rho 0.3 gives 0.273 and 0.041).
     pub rho: f64,
     /// Worker threads for building (0 = all available cores). Results do not depend on it.
     pub threads: usize,

@@ -86,7 +86,10 @@ pub async fn direct(
         .await?
         .ok_or_else(|| AppError::NotFound("no such widget".into()))?;
     // A shop that uninstalled the app gets no more storefront answers.
-    if !db::shops::get(&state.db, shop).await?.is_some_and(|s| s.installed) {
+    if !db::shops::get(&state.db, shop)
+        .await?
+        .is_some_and(|s| s.installed)
+    {
         return Err(AppError::NotFound("no such widget".into()));
     }
     respond(&state, shop, widget, q, None).await
