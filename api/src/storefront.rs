@@ -14,7 +14,21 @@ pub struct Money {
     pub formatted: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Why a product was recommended, when the request asked (`explain=1`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// The recommender that found it (`co_purchase`, `content`, `trending`, `popular`).
+    pub source: String,
+    /// The products (platform ids) it was found from.
+    pub seeds: Vec<String>,
+    pub score: f32,
+    /// Human-readable parts of the score, e.g. `bought together in 12 orders`.
+    pub parts: Vec<String>,
+    /// Merchant rules that shaped the list (e.g. `in_stock_only`).
+    pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecommendedProduct {
     /// The platform's product id (what the theme knows as `product.id`).
     pub id: String,
@@ -23,8 +37,10 @@ pub struct RecommendedProduct {
     pub url: String,
     pub image_url: Option<String>,
     pub price: Money,
-    /// Why this product was chosen, e.g. `co_purchase` or `popular`.
+    /// Why this product was chosen, e.g. `bought_together`, `similar`, `trending`, `popular`.
     pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,7 +51,7 @@ pub struct WidgetSummary {
     pub strategy: Strategy,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Recommendations {
     pub widget: WidgetSummary,
     pub products: Vec<RecommendedProduct>,

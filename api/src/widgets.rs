@@ -59,13 +59,20 @@ pub enum Strategy {
     Popular,
     /// Products bought together with what this shopper bought before.
     ForYou,
+    /// Products like the one viewed, by title, type, vendor, tags and description (works with
+    /// no sales history).
+    SimilarItems,
+    /// What is selling now: purchases weighted by recency.
+    Trending,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 3] = [
+    pub const ALL: [Strategy; 5] = [
         Strategy::FrequentlyBoughtTogether,
         Strategy::Popular,
         Strategy::ForYou,
+        Strategy::SimilarItems,
+        Strategy::Trending,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +80,8 @@ impl Strategy {
             Strategy::FrequentlyBoughtTogether => "frequently_bought_together",
             Strategy::Popular => "popular",
             Strategy::ForYou => "for_you",
+            Strategy::SimilarItems => "similar_items",
+            Strategy::Trending => "trending",
         }
     }
 
@@ -81,6 +90,8 @@ impl Strategy {
             Strategy::FrequentlyBoughtTogether => "Frequently bought together",
             Strategy::Popular => "Best sellers",
             Strategy::ForYou => "For you",
+            Strategy::SimilarItems => "Similar items",
+            Strategy::Trending => "Trending now",
         }
     }
 

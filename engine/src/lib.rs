@@ -3,8 +3,11 @@
 //! The server loads data, hands the engine plain structs, and keeps built models in memory.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod content;
 pub mod copurchase;
 pub mod nextbasket;
+pub mod trending;
 
+pub use content::{ContentIndex, ItemText, Similar};
 pub use copurchase::{CoPurchase, Reason, Scored};
 pub use nextbasket::{Config as NextBasketConfig, Event, Interaction, ItemMeta, NextBasketModel};

@@ -688,8 +688,146 @@ async fn two_processes_behave_as_one(backend: Backend) {
     b.stop().await;
 }
 
+/// Content similarity works on day one, with no orders; explanations on request.
+async fn similar_items_and_explanations(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let shop = db::shops::ensure(&app.db, "shopify", SHOP, "Fixture", "USD")
+        .await
+        .unwrap();
+    give_tokens(&app.db, SHOP).await;
+    let ts = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let mk = |id: &str, title: &str, ty: &str, vendor: &str| NewProduct {
+        platform_id: id.into(),
+        handle: id.to_lowercase(),
+        title: title.into(),
+        product_type: ty.into(),
+        vendor: vendor.into(),
+        tags: vec![],
+        price_minor: 500,
+        currency: "USD".into(),
+        image_url: None,
+        inventory_quantity: None,
+        updated_at: ts,
+    };
+    db::catalog::insert_products(
+        &app.db,
+        shop.id,
+        &[
+            mk("RED", "Red heart mug", "Mugs", "Acme"),
+            mk("BLUE", "Blue heart mug", "Mugs", "Acme"),
+            mk("TOTE", "Canvas tote bag", "Bags", "Acme"),
+            mk("GNOME", "Garden gnome", "Garden", "Elsewhere"),
+        ],
+    )
+    .await
+    .unwrap();
+    let w = create_widget(
+        &app,
+        SHOP,
+        widget_body("Similar", "product_page", "similar_items", 2),
+    )
+    .await;
+    let url = |extra: &str| {
+        app.url(&format!(
+            "/storefront/recommendations?widget={}&product=RED{extra}",
+            w.id
+        ))
+    };
+    let recs: Recommendations = app
+        .client
+        .get(url(""))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&recs)[0], "BLUE", "{:?}", ids(&recs));
+    assert_eq!(recs.products[0].reason, "similar");
+    assert!(recs.products.iter().all(|p| p.explanation.is_none()));
+    let raw: Value = app
+        .client
+        .get(url(""))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(raw["products"][0].get("explanation").is_none());
+    let recs: Recommendations = app
+        .client
+        .get(url("&explain=1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let e = recs.products[0].explanation.as_ref().unwrap();
+    assert_eq!(e.source, "content");
+    assert_eq!(e.seeds, ["RED"]);
+    assert!(
+        e.parts[0].contains("type:mugs") || e.parts[0].contains("heart"),
+        "{e:?}"
+    );
+    assert!(
+        e.rules.contains(&"in_stock_only".to_owned())
+            && e.rules.contains(&"exclude_viewed".to_owned())
+    );
+    let r = app.client.get(url("&explain=maybe")).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    // Trending and co-purchase explanations on the order fixture of another shop.
+    load_fixture(&app, OTHER_SHOP).await;
+    let fbt = create_widget(
+        &app,
+        OTHER_SHOP,
+        widget_body("FBT", "product_page", "frequently_bought_together", 3),
+    )
+    .await;
+    let recs: Recommendations = app
+        .client
+        .get(app.url(&format!(
+            "/storefront/recommendations?widget={}&product=PA&explain=1",
+            fbt.id
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let e = recs.products[0].explanation.as_ref().unwrap();
+    assert_eq!(
+        (e.source.as_str(), e.seeds.as_slice()),
+        ("co_purchase", &["PA".to_owned()][..])
+    );
+    assert!(e.parts[0].contains("bought together in 3 orders"), "{e:?}");
+    let trending = create_widget(&app, OTHER_SHOP, widget_body("Hot", "home", "trending", 3)).await;
+    let recs: Recommendations = app
+        .client
+        .get(app.url(&format!(
+            "/storefront/recommendations?widget={}&product=PA",
+            trending.id
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(recs.products.len(), 3);
+    assert!(
+        recs.products
+            .iter()
+            .all(|p| p.reason == "trending" && p.id != "PA" && p.id != "PI"),
+        "{recs:?}"
+    );
+}
+
 both_backends!(
     health,
+    similar_items_and_explanations,
     unknown_route_is_json_404,
     admin_api_requires_a_valid_session_token,
     widget_crud,

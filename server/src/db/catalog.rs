@@ -167,3 +167,40 @@ pub async fn page(
         .all(db)
         .await
 }
+
+/// What content similarity reads of every product of the shop:
+/// `(id, title, product_type, vendor, tags, description)`.
+pub async fn texts(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<Vec<(i64, String, String, String, serde_json::Value, String)>, DbErr> {
+    product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .column(product::Column::Title)
+        .column(product::Column::ProductType)
+        .column(product::Column::Vendor)
+        .column(product::Column::Tags)
+        .column(product::Column::Description)
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .order_by_asc(product::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Changes whenever a product is added or updated.
+pub async fn fingerprint(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<(i64, Option<DateTime<Utc>>), DbErr> {
+    let row: Option<(i64, Option<DateTime<Utc>>)> = product::Entity::find()
+        .select_only()
+        .column_as(product::Column::Id.count(), "count")
+        .column_as(product::Column::UpdatedAt.max(), "last_update")
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(row.unwrap_or((0, None)))
+}

@@ -217,3 +217,24 @@ pub async fn customer_purchases(
         .all(db)
         .await
 }
+
+/// `(order id, product id, placed_at)` for every line of every non-cancelled order, grouped
+/// by order.
+pub async fn basket_lines_timed(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<Vec<(i64, i64, DateTime<Utc>)>, DbErr> {
+    order_line::Entity::find()
+        .select_only()
+        .column(order_line::Column::OrderId)
+        .column(order_line::Column::ProductId)
+        .column(order::Column::PlacedAt)
+        .inner_join(order::Entity)
+        .filter(order_line::Column::ShopId.eq(shop.get()))
+        .filter(order_line::Column::ProductId.is_not_null())
+        .filter(order::Column::CancelledAt.is_null())
+        .order_by_asc(order_line::Column::OrderId)
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -21,6 +21,7 @@ pub fn card(p: &ProductRow, reason: &str) -> RecommendedProduct {
         image_url: p.image_url.clone(),
         price: money(p.price_minor, &p.currency),
         reason: reason.to_owned(),
+        explanation: None,
     }
 }
 

@@ -1,15 +1,17 @@
-//! Recommendations for a widget: the engine's co-purchase model with a popularity fallback,
-//! filtered to products a shopper can buy.
+//! Recommendations for a widget, from models built per shop: co-purchase with a popularity
+//! fallback, content similarity (works with no sales at all), and trending. Results are
+//! filtered to products a shopper can buy, and can carry their explanation.
 //!
-//! Models are derived state: each process builds its own from the database and rebuilds
-//! when the shop's orders fingerprint changes, so every process answers alike.
+//! Models are derived state: each process builds its own from the database and rebuilds when
+//! the shop's orders or products change, so every process answers alike.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
-use attune_api::storefront::{Recommendations, WidgetSummary};
+use attune_api::storefront::{Explanation, Recommendations, WidgetSummary};
 use attune_api::widgets::{Placement, Strategy};
-use attune_engine::{CoPurchase, Reason};
+use attune_engine::{CoPurchase, ContentIndex, ItemText, Reason};
+use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
 use crate::db::orders::{self, OrdersFingerprint};
@@ -23,11 +25,17 @@ const MAX_NEIGHBORS: usize = 100;
 /// Purchases further back count less: weight = DECAY^(orders ago).
 const RECENCY_DECAY: f32 = 0.85;
 const MAX_HISTORY_SEEDS: usize = 30;
+/// Trending: a purchase's weight halves every this many days.
+const TRENDING_HALF_LIFE_DAYS: f64 = 14.0;
+
+type Fingerprint = (OrdersFingerprint, (i64, Option<DateTime<Utc>>));
 
 pub struct ShopModel {
-    fingerprint: OrdersFingerprint,
-    model: CoPurchase,
-    /// Dense engine index -> our product id.
+    fingerprint: Fingerprint,
+    copurchase: CoPurchase,
+    content: ContentIndex,
+    trending: Vec<(u32, f32)>,
+    /// Dense engine index -> our product id, over every product of the shop.
     product_of: Vec<i64>,
     index_of: HashMap<i64, u32>,
 }
@@ -38,13 +46,16 @@ pub struct ModelCache {
 }
 
 impl ModelCache {
-    /// The shop's current model, rebuilt first if its orders changed.
+    /// The shop's current model, rebuilt first if its orders or products changed.
     pub async fn get(
         &self,
         db: &DatabaseConnection,
         shop: ShopId,
     ) -> Result<Arc<ShopModel>, AppError> {
-        let fingerprint = orders::fingerprint(db, shop).await?;
+        let fingerprint = (
+            orders::fingerprint(db, shop).await?,
+            catalog::fingerprint(db, shop).await?,
+        );
         if let Some(m) = self
             .read()
             .get(&shop)
@@ -69,18 +80,40 @@ impl ModelCache {
 async fn build(
     db: &DatabaseConnection,
     shop: ShopId,
-    fingerprint: OrdersFingerprint,
+    fingerprint: Fingerprint,
 ) -> Result<ShopModel, AppError> {
-    let lines = orders::basket_lines(db, shop).await?;
-    let mut index_of: HashMap<i64, u32> = HashMap::new();
-    let mut product_of = Vec::new();
+    let texts = catalog::texts(db, shop).await?;
+    let mut index_of: HashMap<i64, u32> = HashMap::with_capacity(texts.len());
+    let mut product_of = Vec::with_capacity(texts.len());
+    let items: Vec<ItemText> = texts
+        .into_iter()
+        .map(|(id, title, product_type, vendor, tags, description)| {
+            index_of.insert(id, product_of.len() as u32);
+            product_of.push(id);
+            ItemText {
+                title,
+                product_type,
+                vendor,
+                tags: tags
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|t| t.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                description,
+            }
+        })
+        .collect();
+    let lines = orders::basket_lines_timed(db, shop).await?;
     let mut baskets: Vec<Vec<u32>> = Vec::new();
+    let mut purchases: Vec<(u32, i64)> = Vec::with_capacity(lines.len());
     let mut current_order = None;
-    for (order_id, product_id) in lines {
-        let idx = *index_of.entry(product_id).or_insert_with(|| {
-            product_of.push(product_id);
-            (product_of.len() - 1) as u32
-        });
+    for (order_id, product_id, placed_at) in lines {
+        let Some(&idx) = index_of.get(&product_id) else {
+            continue;
+        };
         if current_order != Some(order_id) {
             baskets.push(Vec::new());
             current_order = Some(order_id);
@@ -88,23 +121,23 @@ async fn build(
         if let Some(b) = baskets.last_mut() {
             b.push(idx);
         }
+        purchases.push((idx, placed_at.timestamp()));
     }
-    let model = CoPurchase::build(
-        product_of.len(),
-        baskets.iter().map(Vec::as_slice),
-        MAX_NEIGHBORS,
-    );
-    tracing::info!(
-        products = product_of.len(),
-        orders = baskets.len(),
-        "recommendation model built"
-    );
-    Ok(ShopModel {
+    let n = product_of.len();
+    let model = ShopModel {
         fingerprint,
-        model,
+        copurchase: CoPurchase::build(n, baskets.iter().map(Vec::as_slice), MAX_NEIGHBORS),
+        content: ContentIndex::build(&items),
+        trending: attune_engine::trending::trending(&purchases, n, TRENDING_HALF_LIFE_DAYS),
         product_of,
         index_of,
-    })
+    };
+    tracing::info!(
+        products = n,
+        orders = baskets.len(),
+        "recommendation models built"
+    );
+    Ok(model)
 }
 
 /// Who is asking and where: all optional.
@@ -114,6 +147,66 @@ pub struct Context {
     pub product: Option<String>,
     /// The platform id of the logged-in customer, from signed data only.
     pub customer: Option<String>,
+    /// Attach each product's explanation.
+    pub explain: bool,
+}
+
+/// A candidate before filtering.
+struct Candidate {
+    item: u32,
+    score: f32,
+    reason: &'static str,
+    source: &'static str,
+    seeds: Vec<u32>,
+    parts: Vec<String>,
+}
+
+fn from_copurchase(
+    model: &ShopModel,
+    seeds: &[(u32, f32)],
+    exclude: &dyn Fn(u32) -> bool,
+    k: usize,
+    from_history: bool,
+) -> Vec<Candidate> {
+    model
+        .copurchase
+        .recommend(seeds, exclude, k)
+        .into_iter()
+        .map(|s| match s.reason {
+            Reason::CoPurchase { seeds, orders } => Candidate {
+                item: s.item,
+                score: s.score,
+                reason: if from_history {
+                    "based_on_your_orders"
+                } else {
+                    "bought_together"
+                },
+                source: "co_purchase",
+                seeds,
+                parts: vec![format!("bought together in {orders} orders")],
+            },
+            Reason::Popular { orders } => Candidate {
+                item: s.item,
+                score: s.score,
+                reason: "popular",
+                source: "popular",
+                seeds: Vec::new(),
+                parts: vec![format!("in {orders} orders")],
+            },
+        })
+        .collect()
+}
+
+/// Appends `more` candidates not already present, up to `k`.
+fn fill(out: &mut Vec<Candidate>, more: Vec<Candidate>, k: usize) {
+    for c in more {
+        if out.len() >= k {
+            break;
+        }
+        if !out.iter().any(|o| o.item == c.item) {
+            out.push(c);
+        }
+    }
 }
 
 #[tracing::instrument(skip_all, fields(shop = %shop, widget = %widget.public_id))]
@@ -142,34 +235,81 @@ pub async fn for_widget(
         Some(c) => history_seeds(&model, orders::customer_purchases(db, shop, c).await?),
         None => Vec::new(),
     };
+    let bought: HashSet<u32> = history.iter().map(|&(i, _)| i).collect();
+    let hide_bought = strategy == Strategy::ForYou;
+    let exclude = |i: u32| Some(i) == viewed_idx || (hide_bought && bought.contains(&i));
+    // Over-fetch: some candidates may be unavailable.
+    let want = k.saturating_mul(3).max(k + 8);
 
-    let (seeds, exclude_history): (Vec<(u32, f32)>, bool) = match strategy {
-        Strategy::Popular => (Vec::new(), false),
+    let candidates: Vec<Candidate> = match strategy {
+        Strategy::Popular => from_copurchase(&model, &[], &exclude, want, false),
         Strategy::FrequentlyBoughtTogether => match viewed_idx {
-            Some(i) => (vec![(i, 1.0)], false),
-            None => (history.clone(), false),
+            Some(i) => from_copurchase(&model, &[(i, 1.0)], &exclude, want, false),
+            None => from_copurchase(&model, &history, &exclude, want, !history.is_empty()),
         },
         Strategy::ForYou => {
-            let mut s = history.clone();
+            let mut seeds = history.clone();
             if let Some(i) = viewed_idx {
-                s.push((i, 1.0));
+                seeds.push((i, 1.0));
             }
-            (s, true)
+            from_copurchase(
+                &model,
+                &seeds,
+                &exclude,
+                want,
+                viewed_idx.is_none() && !history.is_empty(),
+            )
+        }
+        Strategy::SimilarItems => {
+            let seed = viewed_idx.or_else(|| history.first().map(|&(i, _)| i));
+            let mut out: Vec<Candidate> = match seed {
+                Some(s) => model
+                    .content
+                    .similar(s, want, exclude)
+                    .into_iter()
+                    .map(|x| Candidate {
+                        item: x.item,
+                        score: x.score,
+                        reason: "similar",
+                        source: "content",
+                        seeds: vec![s],
+                        parts: vec![format!("shares {}", x.shared.join(", "))],
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            let seeds: Vec<(u32, f32)> = seed.map(|s| vec![(s, 1.0)]).unwrap_or_default();
+            fill(
+                &mut out,
+                from_copurchase(&model, &seeds, &exclude, want, false),
+                want,
+            );
+            out
+        }
+        Strategy::Trending => {
+            let mut out: Vec<Candidate> = model
+                .trending
+                .iter()
+                .filter(|(i, _)| !exclude(*i))
+                .take(want)
+                .map(|&(item, score)| Candidate {
+                    item,
+                    score,
+                    reason: "trending",
+                    source: "trending",
+                    seeds: Vec::new(),
+                    parts: vec![format!("recent-purchase weight {score:.2} (half-life {TRENDING_HALF_LIFE_DAYS} days)")],
+                })
+                .collect();
+            fill(
+                &mut out,
+                from_copurchase(&model, &[], &exclude, want, false),
+                want,
+            );
+            out
         }
     };
-    let bought: Vec<u32> = if exclude_history {
-        history.iter().map(|&(i, _)| i).collect()
-    } else {
-        Vec::new()
-    };
-    let from_history = !history.is_empty() && seeds.iter().any(|s| history.contains(s));
 
-    // Over-fetch: some candidates may be unavailable or the viewed product itself.
-    let candidates = model.model.recommend(
-        &seeds,
-        |i| bought.contains(&i) || Some(i) == viewed_idx,
-        k.saturating_mul(3).max(k + 8),
-    );
     let ids: Vec<i64> = candidates
         .iter()
         .map(|c| model.product_of[c.item as usize])
@@ -179,19 +319,44 @@ pub async fn for_widget(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    let seed_ids = |seeds: &[u32]| -> Vec<String> {
+        seeds
+            .iter()
+            .filter_map(|&s| {
+                let id = model.product_of[s as usize];
+                rows.get(&id).map(|p| p.platform_id.clone()).or_else(|| {
+                    (Some(s) == viewed_idx)
+                        .then(|| ctx.product.clone())
+                        .flatten()
+                })
+            })
+            .collect()
+    };
+    let mut rules = vec!["active_only".to_owned(), "in_stock_only".to_owned()];
+    if viewed_idx.is_some() {
+        rules.push("exclude_viewed".to_owned());
+    }
+    if hide_bought && !bought.is_empty() {
+        rules.push("hide_purchased".to_owned());
+    }
     let products = candidates
         .iter()
         .filter_map(|c| {
             let row = rows.get(&model.product_of[c.item as usize])?;
             let available = row.status == "active" && row.inventory_quantity.is_none_or(|q| q > 0);
-            let reason = match c.reason {
-                Reason::CoPurchase { .. } if from_history && viewed_idx.is_none() => {
-                    "based_on_your_orders"
+            available.then(|| {
+                let mut p = card(row, c.reason);
+                if ctx.explain {
+                    p.explanation = Some(Explanation {
+                        source: c.source.to_owned(),
+                        seeds: seed_ids(&c.seeds),
+                        score: c.score,
+                        parts: c.parts.clone(),
+                        rules: rules.clone(),
+                    });
                 }
-                Reason::CoPurchase { .. } => "bought_together",
-                Reason::Popular { .. } => "popular",
-            };
-            available.then(|| card(row, reason))
+                p
+            })
         })
         .take(k)
         .collect();

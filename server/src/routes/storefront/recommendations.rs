@@ -18,6 +18,7 @@ pub struct RecommendationsQuery {
     product: Option<String>,
     visitor: Option<String>,
     format: Option<String>,
+    explain: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,7 @@ struct Parsed {
     widget: String,
     product: Option<String>,
     format: Format,
+    explain: bool,
 }
 
 /// Ids from the storefront: short, and only characters platform ids and our visitor ids use.
@@ -68,10 +70,16 @@ impl RecommendationsQuery {
             Some("html") => Format::Html,
             Some(_) => return Err(AppError::field("format", "must be json or html")),
         };
+        let explain = match self.explain.as_deref() {
+            None | Some("0") | Some("false") => false,
+            Some("1") | Some("true") => true,
+            Some(_) => return Err(AppError::field("explain", "must be 1 or 0")),
+        };
         Ok(Parsed {
             widget: widget.to_owned(),
             product,
             format,
+            explain,
         })
     }
 }
@@ -122,6 +130,7 @@ async fn respond(
     let ctx = Context {
         product: q.product,
         customer,
+        explain: q.explain,
     };
     let recs = recommend::for_widget(&state.db, &state.models, shop, &widget, &ctx).await?;
     // Personalized: never cached by shared caches.
