@@ -106,7 +106,7 @@ pub const MAX_NAME_CHARS: usize = 80;
 pub const MAX_TITLE_CHARS: usize = 120;
 
 /// A widget as stored and listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Widget {
     /// Public id: what the merchant pastes into the theme block's "Widget ID" setting.
     pub id: String,
@@ -115,6 +115,7 @@ pub struct Widget {
     pub strategy: Strategy,
     pub max_products: u32,
     pub title: String,
+    pub rules: WidgetRules,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -133,16 +134,20 @@ pub struct WidgetInput {
     pub max_products: serde_json::Value,
     #[serde(default)]
     pub title: serde_json::Value,
+    /// Merchant controls; absent means the defaults.
+    #[serde(default)]
+    pub rules: serde_json::Value,
 }
 
 /// A [`WidgetInput`] that passed validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ValidWidget {
     pub name: String,
     pub placement: Placement,
     pub strategy: Strategy,
     pub max_products: u32,
     pub title: String,
+    pub rules: WidgetRules,
 }
 
 impl WidgetInput {
@@ -159,6 +164,7 @@ impl WidgetInput {
             strategy: strategy.as_str().into(),
             max_products: max_products.into(),
             title: title.into(),
+            rules: serde_json::Value::Null,
         }
     }
 
@@ -203,18 +209,23 @@ impl WidgetInput {
                 None
             }
         };
-        match (name, title, placement, strategy, max_products) {
-            (Some(name), Some(title), Some(placement), Some(strategy), Some(max_products))
-                if errors.is_empty() =>
-            {
-                Ok(ValidWidget {
-                    name,
-                    placement,
-                    strategy,
-                    max_products,
-                    title,
-                })
-            }
+        let rules = WidgetRules::from_json(&self.rules, &mut errors);
+        match (name, title, placement, strategy, max_products, rules) {
+            (
+                Some(name),
+                Some(title),
+                Some(placement),
+                Some(strategy),
+                Some(max_products),
+                Some(rules),
+            ) if errors.is_empty() => Ok(ValidWidget {
+                name,
+                placement,
+                strategy,
+                max_products,
+                title,
+                rules,
+            }),
             _ => Err(errors),
         }
     }
@@ -284,7 +295,7 @@ fn enum_field<T>(
 }
 
 /// Response of the list call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WidgetList {
     pub widgets: Vec<Widget>,
 }
@@ -309,6 +320,7 @@ mod tests {
             strategy: serde_json::Value::Null,
             max_products: 0.into(),
             title: 5.into(),
+            rules: serde_json::Value::Null,
         };
         let errs = input.validate().unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
@@ -323,5 +335,202 @@ mod tests {
         let input = WidgetInput::new("x", Placement::Cart, Strategy::ForYou, MAX_PRODUCTS + 1, "");
         let errs = input.validate().unwrap_err();
         assert_eq!(errs[0].field, "max_products");
+    }
+}
+
+/// A product shown at a fixed position (1 = first), whatever the recommender says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pin {
+    /// The platform's product id.
+    pub product_id: String,
+    pub position: u32,
+}
+
+/// The merchant's controls over a widget's list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WidgetRules {
+    /// Only products in stock (or not tracked). On by default.
+    pub in_stock_only: bool,
+    pub pins: Vec<Pin>,
+    /// Platform product ids never shown.
+    pub exclude_products: Vec<String>,
+    /// Collections (platform id or handle) whose products are never shown.
+    pub exclude_collections: Vec<String>,
+    pub exclude_tags: Vec<String>,
+    pub exclude_vendors: Vec<String>,
+    pub min_price_minor: Option<i64>,
+    pub max_price_minor: Option<i64>,
+    /// At most this many products of one vendor / product type.
+    pub max_per_vendor: Option<u32>,
+    pub max_per_type: Option<u32>,
+    /// Never show what the shopper already bought.
+    pub hide_purchased: bool,
+    /// 0..=1: how much newer products move up.
+    pub boost_newness: f32,
+    /// 0..=1: how much well-stocked products move up.
+    pub boost_inventory: f32,
+}
+
+impl Default for WidgetRules {
+    fn default() -> Self {
+        WidgetRules {
+            in_stock_only: true,
+            pins: Vec::new(),
+            exclude_products: Vec::new(),
+            exclude_collections: Vec::new(),
+            exclude_tags: Vec::new(),
+            exclude_vendors: Vec::new(),
+            min_price_minor: None,
+            max_price_minor: None,
+            max_per_vendor: None,
+            max_per_type: None,
+            hide_purchased: false,
+            boost_newness: 0.0,
+            boost_inventory: 0.0,
+        }
+    }
+}
+
+const MAX_LIST: usize = 200;
+
+impl WidgetRules {
+    /// Parses and checks the `rules` member of a widget body; problems name their field
+    /// (`rules.pins[1].position`).
+    pub fn from_json(value: &serde_json::Value, errors: &mut Vec<FieldError>) -> Option<Self> {
+        if value.is_null() {
+            return Some(WidgetRules::default());
+        }
+        let rules: WidgetRules = match serde_json::from_value(value.clone()) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(FieldError::new("rules", e.to_string()));
+                return None;
+            }
+        };
+        let before = errors.len();
+        let id_ok = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        };
+        let mut seen_positions = Vec::new();
+        for (i, pin) in rules.pins.iter().enumerate() {
+            if !id_ok(&pin.product_id) {
+                errors.push(FieldError::new(
+                    format!("rules.pins[{i}].product_id"),
+                    "is not a product id",
+                ));
+            }
+            if !(MIN_PRODUCTS..=MAX_PRODUCTS).contains(&pin.position) {
+                errors.push(FieldError::new(
+                    format!("rules.pins[{i}].position"),
+                    format!("must be from {MIN_PRODUCTS} to {MAX_PRODUCTS}"),
+                ));
+            } else if seen_positions.contains(&pin.position) {
+                errors.push(FieldError::new(
+                    format!("rules.pins[{i}].position"),
+                    "is already taken by another pin",
+                ));
+            }
+            seen_positions.push(pin.position);
+        }
+        for (field, list) in [
+            ("exclude_products", &rules.exclude_products),
+            ("exclude_collections", &rules.exclude_collections),
+            ("exclude_tags", &rules.exclude_tags),
+            ("exclude_vendors", &rules.exclude_vendors),
+        ] {
+            if list.len() > MAX_LIST {
+                errors.push(FieldError::new(
+                    format!("rules.{field}"),
+                    format!("must have at most {MAX_LIST} entries"),
+                ));
+            }
+            if let Some(i) = list
+                .iter()
+                .position(|s| s.trim().is_empty() || s.chars().count() > 255)
+            {
+                errors.push(FieldError::new(
+                    format!("rules.{field}[{i}]"),
+                    "must be 1 to 255 characters",
+                ));
+            }
+        }
+        for (field, v) in [
+            ("min_price_minor", rules.min_price_minor),
+            ("max_price_minor", rules.max_price_minor),
+        ] {
+            if v.is_some_and(|p| p < 0) {
+                errors.push(FieldError::new(
+                    format!("rules.{field}"),
+                    "must not be negative",
+                ));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (rules.min_price_minor, rules.max_price_minor)
+            && lo > hi
+        {
+            errors.push(FieldError::new(
+                "rules.max_price_minor",
+                "must not be below min_price_minor",
+            ));
+        }
+        for (field, v) in [
+            ("max_per_vendor", rules.max_per_vendor),
+            ("max_per_type", rules.max_per_type),
+        ] {
+            if v == Some(0) {
+                errors.push(FieldError::new(
+                    format!("rules.{field}"),
+                    "must be at least 1",
+                ));
+            }
+        }
+        for (field, v) in [
+            ("boost_newness", rules.boost_newness),
+            ("boost_inventory", rules.boost_inventory),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                errors.push(FieldError::new(
+                    format!("rules.{field}"),
+                    "must be from 0 to 1",
+                ));
+            }
+        }
+        (errors.len() == before).then_some(rules)
+    }
+}
+
+#[cfg(test)]
+mod rules_tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_field_paths() {
+        let mut e = Vec::new();
+        assert_eq!(
+            WidgetRules::from_json(&serde_json::Value::Null, &mut e),
+            Some(WidgetRules::default())
+        );
+        assert!(WidgetRules::default().in_stock_only);
+        let bad = serde_json::json!({"pins": [{"product_id": "1", "position": 2}, {"product_id": "x y", "position": 2}], "min_price_minor": 500, "max_price_minor": 100, "max_per_vendor": 0, "boost_newness": 3.0});
+        assert!(WidgetRules::from_json(&bad, &mut e).is_none());
+        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "rules.pins[1].product_id",
+                "rules.pins[1].position",
+                "rules.max_price_minor",
+                "rules.max_per_vendor",
+                "rules.boost_newness"
+            ]
+        );
+        let mut e = Vec::new();
+        assert!(WidgetRules::from_json(&serde_json::json!({"colour": "red"}), &mut e).is_none());
+        assert!(e[0].message.contains("colour"), "{e:?}");
     }
 }

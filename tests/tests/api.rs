@@ -825,8 +825,106 @@ async fn similar_items_and_explanations(backend: Backend) {
     );
 }
 
+/// The merchant's controls: pins, exclusions, price range, stock, diversity, cart exclusions.
+async fn merchant_controls(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    let with_rules = |rules: Value| {
+        let mut b = widget_body("Controlled", "home", "popular", 4);
+        b["rules"] = rules;
+        b
+    };
+    let get = |id: String, extra: &'static str| {
+        let url = app.url(&format!("/storefront/recommendations?widget={id}{extra}"));
+        let client = app.client.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Recommendations>()
+                .await
+                .unwrap()
+        }
+    };
+    // Popular order is A(5) I(4, out of stock) B C D (3 each) ...; prices are 1000 + letter code.
+    let w = create_widget(
+        &app,
+        SHOP,
+        with_rules(json!({"pins": [{"product_id": "PH", "position": 1}], "exclude_products": ["PB"], "max_price_minor": 1068})),
+    )
+    .await;
+    assert_eq!(w.rules.pins.len(), 1);
+    let recs = get(w.id.clone(), "").await;
+    assert_eq!(ids(&recs), ["PH", "PA", "PC", "PD"]);
+    assert_eq!(recs.products[0].reason, "pinned");
+    // The cart's products are left out for this answer only.
+    let recs = get(w.id.clone(), "&exclude=PA,PC&explain=1").await;
+    assert!(
+        !ids(&recs).contains(&"PA") && !ids(&recs).contains(&"PC"),
+        "{:?}",
+        ids(&recs)
+    );
+    assert_eq!(
+        recs.products[0].explanation.as_ref().unwrap().source,
+        "pinned"
+    );
+    // Diversity: one product per type (all fixture products share one type), plus the pin.
+    let w = create_widget(
+        &app,
+        SHOP,
+        with_rules(json!({"pins": [{"product_id": "PH", "position": 2}], "max_per_type": 1})),
+    )
+    .await;
+    assert_eq!(ids(&get(w.id.clone(), "").await), ["PA", "PH"]);
+    // Out-of-stock products only when the merchant turns the stock rule off.
+    let w = create_widget(&app, SHOP, with_rules(json!({"in_stock_only": false}))).await;
+    assert_eq!(ids(&get(w.id.clone(), "").await)[..2], ["PA", "PI"]);
+    // Bad rules are refused, naming the field; bad cart lists too.
+    let r = app
+        .client
+        .post(app.url("/api/admin/widgets"))
+        .bearer_auth(session_token_for(SHOP))
+        .json(&with_rules(
+            json!({"pins": [{"product_id": "PH", "position": 99}], "colour": "red"}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["fields"][0]["field"], "rules", "{body}");
+    let r = app
+        .client
+        .post(app.url("/api/admin/widgets"))
+        .bearer_auth(session_token_for(SHOP))
+        .json(&with_rules(
+            json!({"pins": [{"product_id": "PH", "position": 99}]}),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["fields"][0]["field"], "rules.pins[0].position",
+        "{body}"
+    );
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/storefront/recommendations?widget={}&exclude=a%20b",
+            w.id
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+}
+
 both_backends!(
     health,
+    merchant_controls,
     similar_items_and_explanations,
     unknown_route_is_json_404,
     admin_api_requires_a_valid_session_token,

@@ -168,6 +168,12 @@ fn WidgetForm(initial: Option<Widget>) -> impl IntoView {
             .unwrap_or(4)
             .to_string(),
     );
+    let rules = super::widget_rules::RulesForm::new(
+        &initial
+            .as_ref()
+            .map(|w| w.rules.clone())
+            .unwrap_or_default(),
+    );
     let errors: RwSignal<Option<Failure>> = RwSignal::new(None);
     let saving = RwSignal::new(false);
     let navigate = use_navigate();
@@ -197,6 +203,7 @@ fn WidgetForm(initial: Option<Widget>) -> impl IntoView {
                 .parse::<u64>()
                 .map(serde_json::Value::from)
                 .unwrap_or_else(|_| serde_json::Value::from(count.clone())),
+            rules: rules.to_json(),
         };
         // The same checks the server runs, for instant feedback; the server stays the judge.
         if let Err(fields) = input.validate() {
@@ -276,6 +283,7 @@ fn WidgetForm(initial: Option<Widget>) -> impl IntoView {
                     aria-invalid=invalid("max_products") aria-describedby=described("max_products") />
                 <FieldError errors field="max_products" />
             </div>
+            <super::widget_rules::RulesFields form=rules errors />
             <div class="form-actions">
                 <A href="/admin/widgets" attr:class="button">"Cancel"</A>
                 <button type="submit" class="button button--primary" disabled=move || saving.get()>

@@ -204,3 +204,35 @@ pub async fn fingerprint(
         .await?;
     Ok(row.unwrap_or((0, None)))
 }
+
+/// The collections (platform id and handle) of each of these products.
+pub async fn collections_of(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    product_ids: &[i64],
+) -> Result<HashMap<i64, Vec<(String, String)>>, DbErr> {
+    use super::entities::{collection, product_collection};
+    if product_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let links = product_collection::Entity::find()
+        .filter(product_collection::Column::ShopId.eq(shop.get()))
+        .filter(product_collection::Column::ProductId.is_in(product_ids.iter().copied()))
+        .all(db)
+        .await?;
+    let collections: HashMap<i64, (String, String)> = collection::Entity::find()
+        .filter(collection::Column::ShopId.eq(shop.get()))
+        .filter(collection::Column::Id.is_in(links.iter().map(|l| l.collection_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, (c.platform_id, c.handle)))
+        .collect();
+    let mut out: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+    for l in links {
+        if let Some(c) = collections.get(&l.collection_id) {
+            out.entry(l.product_id).or_default().push(c.clone());
+        }
+    }
+    Ok(out)
+}

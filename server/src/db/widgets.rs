@@ -19,6 +19,8 @@ pub struct WidgetFields {
     pub strategy: String,
     pub max_products: i32,
     pub title: String,
+    /// The merchant's controls, already validated (`attune_api::widgets::WidgetRules`).
+    pub rules: serde_json::Value,
 }
 
 pub async fn list(db: &DatabaseConnection, shop: ShopId) -> Result<Vec<WidgetRow>, DbErr> {
@@ -69,7 +71,7 @@ pub async fn insert(
         max_products: Set(fields.max_products),
         title: Set(fields.title),
         segment_id: Set(None),
-        rules: Set(serde_json::json!({})),
+        rules: Set(fields.rules),
         status: Set("active".to_owned()),
         created_at: Set(now),
         updated_at: Set(now),
@@ -94,6 +96,7 @@ pub async fn update(
     active.strategy = Set(fields.strategy);
     active.max_products = Set(fields.max_products);
     active.title = Set(fields.title);
+    active.rules = Set(fields.rules);
     active.updated_at = Set(Utc::now());
     active.update(db).await.map(Some)
 }

@@ -208,6 +208,7 @@ fn starter_widgets() -> Vec<WidgetFields> {
             strategy: "frequently_bought_together".into(),
             max_products: 6,
             title: "Frequently bought together".into(),
+            rules: serde_json::json!({}),
         },
         WidgetFields {
             name: "Home — picked for you".into(),
@@ -215,6 +216,7 @@ fn starter_widgets() -> Vec<WidgetFields> {
             strategy: "for_you".into(),
             max_products: 6,
             title: "Picked for you".into(),
+            rules: serde_json::json!({}),
         },
     ]
 }

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use attune_api::storefront::{Explanation, Recommendations, WidgetSummary};
-use attune_api::widgets::{Placement, Strategy};
+use attune_api::widgets::{Placement, Strategy, WidgetRules};
 use attune_engine::{CoPurchase, ContentIndex, ItemText, Reason};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
@@ -149,6 +149,8 @@ pub struct Context {
     pub customer: Option<String>,
     /// Attach each product's explanation.
     pub explain: bool,
+    /// Platform product ids not to show in this answer (e.g. what is in the cart).
+    pub exclude: Vec<String>,
 }
 
 /// A candidate before filtering.
@@ -236,7 +238,8 @@ pub async fn for_widget(
         None => Vec::new(),
     };
     let bought: HashSet<u32> = history.iter().map(|&(i, _)| i).collect();
-    let hide_bought = strategy == Strategy::ForYou;
+    let rules: WidgetRules = serde_json::from_value(widget.rules.clone()).unwrap_or_default();
+    let hide_bought = strategy == Strategy::ForYou || rules.hide_purchased;
     let exclude = |i: u32| Some(i) == viewed_idx || (hide_bought && bought.contains(&i));
     // Over-fetch: some candidates may be unavailable.
     let want = k.saturating_mul(3).max(k + 8);
@@ -310,6 +313,13 @@ pub async fn for_widget(
         }
     };
 
+    // Too few left after the merchant's filters: widen with best sellers.
+    let mut candidates = candidates;
+    fill(
+        &mut candidates,
+        from_copurchase(&model, &[], &exclude, want.saturating_mul(4), false),
+        want.saturating_mul(4),
+    );
     let ids: Vec<i64> = candidates
         .iter()
         .map(|c| model.product_of[c.item as usize])
@@ -319,6 +329,11 @@ pub async fn for_widget(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
+    let collections = if rules.exclude_collections.is_empty() {
+        HashMap::new()
+    } else {
+        catalog::collections_of(db, shop, &ids).await?
+    };
     let seed_ids = |seeds: &[u32]| -> Vec<String> {
         seeds
             .iter()
@@ -332,34 +347,139 @@ pub async fn for_widget(
             })
             .collect()
     };
-    let mut rules = vec!["active_only".to_owned(), "in_stock_only".to_owned()];
+    let mut applied = vec!["active_only".to_owned()];
+    if rules.in_stock_only {
+        applied.push("in_stock_only".to_owned());
+    }
     if viewed_idx.is_some() {
-        rules.push("exclude_viewed".to_owned());
+        applied.push("exclude_viewed".to_owned());
     }
     if hide_bought && !bought.is_empty() {
-        rules.push("hide_purchased".to_owned());
+        applied.push("hide_purchased".to_owned());
     }
-    let products = candidates
+    let lower = |v: &[String]| {
+        v.iter()
+            .map(|s| s.trim().to_lowercase())
+            .collect::<HashSet<String>>()
+    };
+    let (ex_tags, ex_vendors, ex_collections) = (
+        lower(&rules.exclude_tags),
+        lower(&rules.exclude_vendors),
+        lower(&rules.exclude_collections),
+    );
+    let sellable = |row: &catalog::ProductRow| -> bool {
+        row.status == "active"
+            && (!rules.in_stock_only || row.inventory_quantity.is_none_or(|q| q > 0))
+            && !ctx.exclude.contains(&row.platform_id)
+    };
+    let passes = |row: &catalog::ProductRow| -> bool {
+        sellable(row)
+            && !rules.exclude_products.contains(&row.platform_id)
+            && !ex_vendors.contains(&row.vendor.to_lowercase())
+            && !row.tags.as_array().is_some_and(|t| {
+                t.iter()
+                    .filter_map(|x| x.as_str())
+                    .any(|x| ex_tags.contains(&x.to_lowercase()))
+            })
+            && rules.min_price_minor.is_none_or(|lo| row.price_minor >= lo)
+            && rules.max_price_minor.is_none_or(|hi| row.price_minor <= hi)
+            && !collections.get(&row.id).is_some_and(|cs| {
+                cs.iter().any(|(pid, handle)| {
+                    ex_collections.contains(&pid.to_lowercase())
+                        || ex_collections.contains(&handle.to_lowercase())
+                })
+            })
+    };
+    // Boosts re-rank within the list; they never bring in products the filters removed.
+    let now = Utc::now();
+    let boost = |row: &catalog::ProductRow| -> f32 {
+        let age_days = (now - row.created_at).num_days().max(0) as f32;
+        let newness = (-age_days / 30.0).exp();
+        let stock = row
+            .inventory_quantity
+            .map(|q| (q.clamp(0, 100) as f32) / 100.0)
+            .unwrap_or(1.0);
+        1.0 + rules.boost_newness * newness + rules.boost_inventory * stock
+    };
+    let mut kept: Vec<(&Candidate, &catalog::ProductRow, f32)> = candidates
         .iter()
         .filter_map(|c| {
-            let row = rows.get(&model.product_of[c.item as usize])?;
-            let available = row.status == "active" && row.inventory_quantity.is_none_or(|q| q > 0);
-            available.then(|| {
-                let mut p = card(row, c.reason);
-                if ctx.explain {
-                    p.explanation = Some(Explanation {
-                        source: c.source.to_owned(),
-                        seeds: seed_ids(&c.seeds),
-                        score: c.score,
-                        parts: c.parts.clone(),
-                        rules: rules.clone(),
-                    });
-                }
-                p
-            })
+            rows.get(&model.product_of[c.item as usize])
+                .filter(|r| passes(r))
+                .map(|r| (c, r, c.score * boost(r)))
         })
-        .take(k)
         .collect();
+    if rules.boost_newness > 0.0 || rules.boost_inventory > 0.0 {
+        kept.sort_by(|a, b| b.2.total_cmp(&a.2));
+        applied.push("boosts".to_owned());
+    }
+    let mut per_vendor: HashMap<String, u32> = HashMap::new();
+    let mut per_type: HashMap<String, u32> = HashMap::new();
+    let mut chosen: Vec<(&Candidate, &catalog::ProductRow)> = Vec::new();
+    for (c, row, _) in kept {
+        if chosen.len() >= k {
+            break;
+        }
+        let v = per_vendor.entry(row.vendor.to_lowercase()).or_insert(0);
+        let t = per_type.entry(row.product_type.to_lowercase()).or_insert(0);
+        if rules.max_per_vendor.is_some_and(|m| *v >= m)
+            || rules.max_per_type.is_some_and(|m| *t >= m)
+        {
+            continue;
+        }
+        *v += 1;
+        *t += 1;
+        chosen.push((c, row));
+    }
+    if rules.max_per_vendor.is_some() || rules.max_per_type.is_some() {
+        applied.push("diversity_caps".to_owned());
+    }
+    let mut products: Vec<attune_api::storefront::RecommendedProduct> = chosen
+        .into_iter()
+        .map(|(c, row)| {
+            let mut p = card(row, c.reason);
+            if ctx.explain {
+                p.explanation = Some(Explanation {
+                    source: c.source.to_owned(),
+                    seeds: seed_ids(&c.seeds),
+                    score: c.score,
+                    parts: c.parts.clone(),
+                    rules: applied.clone(),
+                });
+            }
+            p
+        })
+        .collect();
+    // Pins last: fixed positions, when the pinned product can be sold and is not in the cart.
+    let mut pins = rules.pins.clone();
+    pins.sort_by_key(|p| p.position);
+    for pin in pins {
+        let Some(row) = catalog::by_platform_id(db, shop, &pin.product_id).await? else {
+            continue;
+        };
+        if !sellable(&row) {
+            continue;
+        }
+        products.retain(|p| p.id != row.platform_id);
+        let mut p = card(&row, "pinned");
+        if ctx.explain {
+            p.explanation = Some(Explanation {
+                source: "pinned".to_owned(),
+                seeds: Vec::new(),
+                score: 0.0,
+                parts: vec![format!(
+                    "pinned by the merchant at position {}",
+                    pin.position
+                )],
+                rules: applied.clone(),
+            });
+        }
+        let at = (pin.position as usize)
+            .saturating_sub(1)
+            .min(products.len());
+        products.insert(at, p);
+    }
+    products.truncate(k);
 
     Ok(Recommendations {
         widget: WidgetSummary {

@@ -19,6 +19,7 @@ fn to_api(row: WidgetRow) -> Result<Widget, AppError> {
         strategy,
         max_products: u32::try_from(row.max_products).unwrap_or(0),
         title: row.title,
+        rules: serde_json::from_value(row.rules).unwrap_or_default(),
         created_at: row.created_at.to_rfc3339(),
         updated_at: row.updated_at.to_rfc3339(),
     })
@@ -31,6 +32,7 @@ fn fields(v: ValidWidget) -> WidgetFields {
         strategy: v.strategy.as_str().to_owned(),
         max_products: v.max_products as i32,
         title: v.title,
+        rules: serde_json::to_value(&v.rules).unwrap_or_default(),
     }
 }
 

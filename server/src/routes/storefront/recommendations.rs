@@ -19,6 +19,8 @@ pub struct RecommendationsQuery {
     visitor: Option<String>,
     format: Option<String>,
     explain: Option<String>,
+    /// Comma-separated platform product ids not to show (e.g. the cart's).
+    exclude: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +34,7 @@ struct Parsed {
     product: Option<String>,
     format: Format,
     explain: bool,
+    exclude: Vec<String>,
 }
 
 /// Ids from the storefront: short, and only characters platform ids and our visitor ids use.
@@ -75,11 +78,26 @@ impl RecommendationsQuery {
             Some("1") | Some("true") => true,
             Some(_) => return Err(AppError::field("explain", "must be 1 or 0")),
         };
+        let mut exclude = Vec::new();
+        for id in self
+            .exclude
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            if exclude.len() >= 100 {
+                return Err(AppError::field("exclude", "must list at most 100 products"));
+            }
+            exclude.push(storefront_id(Some(id), "exclude")?.unwrap_or_default());
+        }
         Ok(Parsed {
             widget: widget.to_owned(),
             product,
             format,
             explain,
+            exclude,
         })
     }
 }
@@ -131,6 +149,7 @@ async fn respond(
         product: q.product,
         customer,
         explain: q.explain,
+        exclude: q.exclude,
     };
     let recs = recommend::for_widget(&state.db, &state.models, shop, &widget, &ctx).await?;
     // Personalized: never cached by shared caches.
