@@ -64,15 +64,24 @@ pub enum Strategy {
     SimilarItems,
     /// What is selling now: purchases weighted by recency.
     Trending,
+    /// The shopper's own products that are due again, by each product's usual repurchase interval.
+    BuyAgain,
+    /// Complements of everything in the cart (`cart=` on the request).
+    CartCrossSell,
+    /// Complements of the shopper's latest order, for thank-you and order-status pages.
+    PostPurchase,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 5] = [
+    pub const ALL: [Strategy; 8] = [
         Strategy::FrequentlyBoughtTogether,
         Strategy::Popular,
         Strategy::ForYou,
         Strategy::SimilarItems,
         Strategy::Trending,
+        Strategy::BuyAgain,
+        Strategy::CartCrossSell,
+        Strategy::PostPurchase,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +91,9 @@ impl Strategy {
             Strategy::ForYou => "for_you",
             Strategy::SimilarItems => "similar_items",
             Strategy::Trending => "trending",
+            Strategy::BuyAgain => "buy_again",
+            Strategy::CartCrossSell => "cart_cross_sell",
+            Strategy::PostPurchase => "post_purchase",
         }
     }
 
@@ -92,6 +104,9 @@ impl Strategy {
             Strategy::ForYou => "For you",
             Strategy::SimilarItems => "Similar items",
             Strategy::Trending => "Trending now",
+            Strategy::BuyAgain => "Buy again",
+            Strategy::CartCrossSell => "Complete your cart",
+            Strategy::PostPurchase => "Goes with your order",
         }
     }
 

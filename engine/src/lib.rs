@@ -6,6 +6,7 @@
 pub mod content;
 pub mod copurchase;
 pub mod nextbasket;
+pub mod replenishment;
 pub mod trending;
 
 pub use content::{ContentIndex, ItemText, Similar};

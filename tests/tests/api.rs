@@ -922,8 +922,107 @@ async fn merchant_controls(backend: Backend) {
     assert_eq!(r.status(), 422);
 }
 
+/// Buy again (from learned repurchase intervals), cart cross-sell and post-purchase.
+async fn lifecycle_strategies(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let fixture_shop = load_fixture(&app, SHOP).await;
+    let proxied = |widget: &str, customer: &str, extra: &str| {
+        let q = proxy_query(&format!(
+            "widget={widget}{extra}&shop={SHOP}&logged_in_customer_id={customer}&path_prefix=%2Fapps%2Fattune&timestamp={}",
+            now()
+        ));
+        let url = app.url(&format!("/proxy/recommendations?{q}"));
+        let client = app.client.clone();
+        async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<Recommendations>()
+                .await
+                .unwrap()
+        }
+    };
+    // Cart cross-sell: complements of every cart item, none of the cart itself.
+    let cart = create_widget(
+        &app,
+        SHOP,
+        widget_body("Cart", "cart", "cart_cross_sell", 3),
+    )
+    .await;
+    let recs = proxied(&cart.id, "", "&cart=PA,PD").await;
+    assert_eq!(ids(&recs)[0], "PB", "{:?}", ids(&recs));
+    assert!(ids(&recs).contains(&"PE"), "{:?}", ids(&recs));
+    assert!(ids(&recs).iter().all(|p| *p != "PA" && *p != "PD"));
+    // Post-purchase: complements of the latest order (c1's o2: A, B, C, I) -> H.
+    let post = create_widget(
+        &app,
+        SHOP,
+        widget_body("Thanks", "post_purchase", "post_purchase", 2),
+    )
+    .await;
+    let recs = proxied(&post.id, "c1", "").await;
+    assert_eq!(ids(&recs)[0], "PH", "{:?}", ids(&recs));
+    assert_eq!(recs.products[0].reason, "goes_with_your_order");
+    // Buy again: R is rebought about every 30 days (three repurchases shop-wide); c3 bought it
+    // 31 days ago, so it is due; S, bought once, is not replenishable.
+    let ids_map = db::catalog::product_ids(&app.db, fixture_shop)
+        .await
+        .unwrap();
+    let customers = db::orders::insert_customers(
+        &app.db,
+        fixture_shop,
+        &[("c3".to_owned(), Utc::now()), ("c4".to_owned(), Utc::now())],
+    )
+    .await
+    .unwrap();
+    let day = chrono::Duration::days(1);
+    let order = |id: &str, customer: &str, ago_days: i64, product: &str| NewOrder {
+        platform_id: id.into(),
+        customer_id: Some(customers[customer]),
+        currency: "USD".into(),
+        placed_at: Utc::now() - day * ago_days as i32,
+        lines: vec![NewLine {
+            product_id: Some(ids_map[product]),
+            platform_product_id: product.into(),
+            quantity: 1,
+            unit_price_minor: 100,
+        }],
+    };
+    db::orders::insert_orders(
+        &app.db,
+        fixture_shop,
+        &[
+            order("r1", "c3", 91, "PE"),
+            order("r2", "c3", 61, "PE"),
+            order("r3", "c3", 31, "PE"),
+            order("r4", "c4", 70, "PE"),
+            order("r5", "c4", 40, "PE"),
+            order("s1", "c3", 31, "PF"),
+        ],
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let again = create_widget(&app, SHOP, widget_body("Again", "home", "buy_again", 3)).await;
+    let recs = proxied(&again.id, "c3", "&explain=1").await;
+    assert_eq!(ids(&recs)[0], "PE", "{:?}", ids(&recs));
+    assert_eq!(recs.products[0].reason, "buy_again");
+    let e = recs.products[0].explanation.as_ref().unwrap();
+    assert!(e.parts[0].contains("every 30 days"), "{e:?}");
+    assert!(
+        recs.products
+            .iter()
+            .skip(1)
+            .all(|p| p.reason != "buy_again"),
+        "only E is due"
+    );
+}
+
 both_backends!(
     health,
+    lifecycle_strategies,
     merchant_controls,
     similar_items_and_explanations,
     unknown_route_is_json_404,

@@ -218,17 +218,18 @@ pub async fn customer_purchases(
         .await
 }
 
-/// `(order id, product id, placed_at)` for every line of every non-cancelled order, grouped
-/// by order.
+/// `(order id, product id, placed_at, customer id)` for every line of every non-cancelled
+/// order, grouped by order.
 pub async fn basket_lines_timed(
     db: &impl ConnectionTrait,
     shop: ShopId,
-) -> Result<Vec<(i64, i64, DateTime<Utc>)>, DbErr> {
+) -> Result<Vec<(i64, i64, DateTime<Utc>, Option<i64>)>, DbErr> {
     order_line::Entity::find()
         .select_only()
         .column(order_line::Column::OrderId)
         .column(order_line::Column::ProductId)
         .column(order::Column::PlacedAt)
+        .column(order::Column::CustomerId)
         .inner_join(order::Entity)
         .filter(order_line::Column::ShopId.eq(shop.get()))
         .filter(order_line::Column::ProductId.is_not_null())

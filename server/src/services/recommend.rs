@@ -25,6 +25,10 @@ const MAX_NEIGHBORS: usize = 100;
 /// Purchases further back count less: weight = DECAY^(orders ago).
 const RECENCY_DECAY: f32 = 0.85;
 const MAX_HISTORY_SEEDS: usize = 30;
+/// Buy again: a product counts as replenishable once rebought this many times shop-wide.
+const MIN_REPURCHASES: usize = 3;
+/// Buy again: suggest from this share of the usual interval on.
+const DUE_FROM: f32 = 0.8;
 /// Trending: a purchase's weight halves every this many days.
 const TRENDING_HALF_LIFE_DAYS: f64 = 14.0;
 
@@ -35,6 +39,8 @@ pub struct ShopModel {
     copurchase: CoPurchase,
     content: ContentIndex,
     trending: Vec<(u32, f32)>,
+    /// Per product: the usual days between two purchases by one customer, when rebought.
+    intervals: Vec<Option<f32>>,
     /// Dense engine index -> our product id, over every product of the shop.
     product_of: Vec<i64>,
     index_of: HashMap<i64, u32>,
@@ -109,8 +115,10 @@ async fn build(
     let lines = orders::basket_lines_timed(db, shop).await?;
     let mut baskets: Vec<Vec<u32>> = Vec::new();
     let mut purchases: Vec<(u32, i64)> = Vec::with_capacity(lines.len());
+    let mut by_customer: Vec<(u32, u32, i64)> = Vec::new();
+    let mut customers: HashMap<i64, u32> = HashMap::new();
     let mut current_order = None;
-    for (order_id, product_id, placed_at) in lines {
+    for (order_id, product_id, placed_at, customer) in lines {
         let Some(&idx) = index_of.get(&product_id) else {
             continue;
         };
@@ -122,6 +130,11 @@ async fn build(
             b.push(idx);
         }
         purchases.push((idx, placed_at.timestamp()));
+        if let Some(c) = customer {
+            let next = customers.len() as u32;
+            let c = *customers.entry(c).or_insert(next);
+            by_customer.push((c, idx, placed_at.timestamp()));
+        }
     }
     let n = product_of.len();
     let model = ShopModel {
@@ -129,6 +142,7 @@ async fn build(
         copurchase: CoPurchase::build(n, baskets.iter().map(Vec::as_slice), MAX_NEIGHBORS),
         content: ContentIndex::build(&items),
         trending: attune_engine::trending::trending(&purchases, n, TRENDING_HALF_LIFE_DAYS),
+        intervals: attune_engine::replenishment::intervals(&by_customer, n, MIN_REPURCHASES),
         product_of,
         index_of,
     };
@@ -151,6 +165,8 @@ pub struct Context {
     pub explain: bool,
     /// Platform product ids not to show in this answer (e.g. what is in the cart).
     pub exclude: Vec<String>,
+    /// Platform product ids in the shopper's cart: seeds of cart cross-sell, never shown.
+    pub cart: Vec<String>,
 }
 
 /// A candidate before filtering.
@@ -233,14 +249,26 @@ pub async fn for_widget(
     let viewed_idx = viewed
         .as_ref()
         .and_then(|p| model.index_of.get(&p.id).copied());
-    let history = match &ctx.customer {
-        Some(c) => history_seeds(&model, orders::customer_purchases(db, shop, c).await?),
+    let purchases = match &ctx.customer {
+        Some(c) => orders::customer_purchases(db, shop, c).await?,
         None => Vec::new(),
     };
+    let history = history_seeds(&model, purchases.clone());
     let bought: HashSet<u32> = history.iter().map(|&(i, _)| i).collect();
     let rules: WidgetRules = serde_json::from_value(widget.rules.clone()).unwrap_or_default();
-    let hide_bought = strategy == Strategy::ForYou || rules.hide_purchased;
-    let exclude = |i: u32| Some(i) == viewed_idx || (hide_bought && bought.contains(&i));
+    let hide_bought =
+        strategy == Strategy::ForYou || (rules.hide_purchased && strategy != Strategy::BuyAgain);
+    let mut cart_idx: Vec<u32> = Vec::new();
+    for pid in &ctx.cart {
+        if let Some(p) = catalog::by_platform_id(db, shop, pid).await?
+            && let Some(&i) = model.index_of.get(&p.id)
+        {
+            cart_idx.push(i);
+        }
+    }
+    let exclude = |i: u32| {
+        Some(i) == viewed_idx || cart_idx.contains(&i) || (hide_bought && bought.contains(&i))
+    };
     // Over-fetch: some candidates may be unavailable.
     let want = k.saturating_mul(3).max(k + 8);
 
@@ -287,6 +315,73 @@ pub async fn for_widget(
                 from_copurchase(&model, &seeds, &exclude, want, false),
                 want,
             );
+            out
+        }
+        Strategy::BuyAgain => {
+            let now = Utc::now().timestamp();
+            let mut last: HashMap<u32, i64> = HashMap::new();
+            for (product_id, placed_at) in &purchases {
+                if let Some(&i) = model.index_of.get(product_id) {
+                    let t = last.entry(i).or_insert(0);
+                    *t = (*t).max(placed_at.timestamp());
+                }
+            }
+            let last: Vec<(u32, i64)> = last.into_iter().collect();
+            let mut out: Vec<Candidate> = attune_engine::replenishment::due(
+                &last,
+                &model.intervals,
+                now,
+                DUE_FROM,
+            )
+            .into_iter()
+            .filter(|(i, _)| !exclude(*i))
+            .take(want)
+            .map(|(item, ratio)| {
+                let interval = model.intervals[item as usize].unwrap_or(0.0);
+                Candidate {
+                    item,
+                    score: 1.0 / (1.0 + (ratio - 1.0).abs()),
+                    reason: "buy_again",
+                    source: "replenishment",
+                    seeds: vec![item],
+                    parts: vec![format!(
+                        "usually bought again every {interval:.0} days; {:.0}% of that has passed",
+                        ratio * 100.0
+                    )],
+                }
+            })
+            .collect();
+            fill(
+                &mut out,
+                from_copurchase(&model, &history, &exclude, want, !history.is_empty()),
+                want,
+            );
+            out
+        }
+        Strategy::CartCrossSell => {
+            let mut seeds: Vec<(u32, f32)> = cart_idx.iter().map(|&i| (i, 1.0)).collect();
+            if seeds.is_empty()
+                && let Some(i) = viewed_idx
+            {
+                seeds.push((i, 1.0));
+            }
+            from_copurchase(&model, &seeds, &exclude, want, false)
+        }
+        Strategy::PostPurchase => {
+            let latest = purchases.iter().map(|(_, t)| *t).max();
+            let seeds: Vec<(u32, f32)> = purchases
+                .iter()
+                .filter(|(_, t)| Some(*t) == latest)
+                .filter_map(|(p, _)| model.index_of.get(p).map(|&i| (i, 1.0)))
+                .collect();
+            let order_items: HashSet<u32> = seeds.iter().map(|&(i, _)| i).collect();
+            let not_in_order = |i: u32| exclude(i) || order_items.contains(&i);
+            let mut out = from_copurchase(&model, &seeds, &not_in_order, want, false);
+            for c in &mut out {
+                if c.reason == "bought_together" {
+                    c.reason = "goes_with_your_order";
+                }
+            }
             out
         }
         Strategy::Trending => {

@@ -21,6 +21,8 @@ pub struct RecommendationsQuery {
     explain: Option<String>,
     /// Comma-separated platform product ids not to show (e.g. the cart's).
     exclude: Option<String>,
+    /// Comma-separated platform product ids in the cart (cart cross-sell seeds; not shown).
+    cart: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,7 @@ struct Parsed {
     format: Format,
     explain: bool,
     exclude: Vec<String>,
+    cart: Vec<String>,
 }
 
 /// Ids from the storefront: short, and only characters platform ids and our visitor ids use.
@@ -53,6 +56,23 @@ fn storefront_id(value: Option<&str>, field: &str) -> Result<Option<String>, App
         ));
     }
     Ok(Some(v.to_owned()))
+}
+
+/// A comma-separated list of at most 100 storefront ids.
+fn id_list(value: Option<&str>, field: &str) -> Result<Vec<String>, AppError> {
+    let mut out = Vec::new();
+    for id in value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        if out.len() >= 100 {
+            return Err(AppError::field(field, "must list at most 100 products"));
+        }
+        out.extend(storefront_id(Some(id), field)?);
+    }
+    Ok(out)
 }
 
 impl RecommendationsQuery {
@@ -78,26 +98,15 @@ impl RecommendationsQuery {
             Some("1") | Some("true") => true,
             Some(_) => return Err(AppError::field("explain", "must be 1 or 0")),
         };
-        let mut exclude = Vec::new();
-        for id in self
-            .exclude
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            if exclude.len() >= 100 {
-                return Err(AppError::field("exclude", "must list at most 100 products"));
-            }
-            exclude.push(storefront_id(Some(id), "exclude")?.unwrap_or_default());
-        }
+        let exclude = id_list(self.exclude.as_deref(), "exclude")?;
+        let cart = id_list(self.cart.as_deref(), "cart")?;
         Ok(Parsed {
             widget: widget.to_owned(),
             product,
             format,
             explain,
             exclude,
+            cart,
         })
     }
 }
@@ -150,6 +159,7 @@ async fn respond(
         customer,
         explain: q.explain,
         exclude: q.exclude,
+        cart: q.cart,
     };
     let recs = recommend::for_widget(&state.db, &state.models, shop, &widget, &ctx).await?;
     // Personalized: never cached by shared caches.
