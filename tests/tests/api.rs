@@ -1020,8 +1020,52 @@ async fn lifecycle_strategies(backend: Backend) {
     );
 }
 
+/// The admin's preview: the list a shopper would get, always with explanations.
+async fn widget_preview(backend: Backend) {
+    let app = spawn_app(backend).await;
+    load_fixture(&app, SHOP).await;
+    load_fixture(&app, OTHER_SHOP).await;
+    let w = create_widget(
+        &app,
+        SHOP,
+        widget_body("FBT", "product_page", "frequently_bought_together", 2),
+    )
+    .await;
+    let url = |q: &str| app.url(&format!("/api/admin/widgets/{}/preview?{q}", w.id));
+    let recs: Recommendations = app
+        .client
+        .get(url("product=PA"))
+        .bearer_auth(session_token_for(SHOP))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ids(&recs), ["PB", "PC"]);
+    assert!(recs.products.iter().all(|p| p.explanation.is_some()));
+    let r = app
+        .client
+        .get(url("product=%3Cx%3E"))
+        .bearer_auth(session_token_for(SHOP))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = app
+        .client
+        .get(url(""))
+        .bearer_auth(session_token_for(OTHER_SHOP))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "another shop cannot preview it");
+    assert_eq!(app.client.get(url("")).send().await.unwrap().status(), 401);
+}
+
 both_backends!(
     health,
+    widget_preview,
     lifecycle_strategies,
     merchant_controls,
     similar_items_and_explanations,

@@ -211,6 +211,25 @@ async fn merchant_to_shopper_loop(backend: Backend) {
     let widget = row.attr("data-widget-id").await.unwrap().unwrap();
     save_screenshot(&c, &format!("admin-widgets-{tag}.png")).await;
 
+    // The widget's preview in the admin shows each product with why it is there.
+    c.goto(&app.url(&format!("/admin/widgets/{widget}")))
+        .await
+        .unwrap();
+    let first = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(
+            "[data-testid=widget-preview] .preview-list li",
+        ))
+        .await
+        .unwrap();
+    let text = first.text().await.unwrap();
+    assert!(
+        text.contains("popular") || text.contains("bought_together"),
+        "{text}"
+    );
+    save_screenshot(&c, &format!("admin-preview-{tag}.png")).await;
+
     // The storefront renders the theme block for it, filled with that widget's products.
     c.goto(&app.url("/demo")).await.unwrap();
     let anonymous = block_products(&c, &widget).await;

@@ -1,4 +1,5 @@
 pub mod home;
 pub mod privacy;
+pub mod widget_preview;
 pub mod widget_rules;
 pub mod widgets;

@@ -120,7 +120,14 @@ pub fn WidgetEdit() -> impl IntoView {
             {move || match loaded.get() {
                 None => view! { <p role="status">"Loading…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="banner banner--critical" role="alert">{e.message}</p> }.into_any(),
-                Some(Ok(w)) => view! { <WidgetForm initial=Some(w) /> }.into_any(),
+                Some(Ok(w)) => {
+                    let id = w.id.clone();
+                    view! {
+                        <WidgetForm initial=Some(w) />
+                        <super::widget_preview::WidgetPreview id />
+                    }
+                    .into_any()
+                }
             }}
         </section>
     }

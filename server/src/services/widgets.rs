@@ -95,3 +95,52 @@ pub async fn delete(db: &DatabaseConnection, shop: ShopId, id: &str) -> Result<(
         Err(AppError::NotFound(format!("no widget with id {id}")))
     }
 }
+
+/// The widget's list as a shopper would get it, with explanations, for the admin's preview.
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn preview(
+    db: &DatabaseConnection,
+    models: &crate::services::recommend::ModelCache,
+    shop: ShopId,
+    id: &str,
+    product: Option<String>,
+    customer: Option<String>,
+    cart: Option<String>,
+) -> Result<attune_api::storefront::Recommendations, AppError> {
+    check_public_id(id)?;
+    let row = store::get(db, shop, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no widget with id {id}")))?;
+    let clean = |v: Option<String>, field: &str| -> Result<Option<String>, AppError> {
+        match v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+            Some(s)
+                if s.len() <= 64
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                Ok(Some(s))
+            }
+            Some(_) => Err(AppError::field(
+                field,
+                "must be at most 64 letters, digits, '-' or '_'",
+            )),
+            None => Ok(None),
+        }
+    };
+    let cart = cart
+        .unwrap_or_default()
+        .split(',')
+        .map(|s| clean(Some(s.to_owned()), "cart"))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let ctx = crate::services::recommend::Context {
+        product: clean(product, "product")?,
+        customer: clean(customer, "customer")?,
+        explain: true,
+        exclude: Vec::new(),
+        cart,
+    };
+    crate::services::recommend::for_widget(db, models, shop, &row, &ctx).await
+}

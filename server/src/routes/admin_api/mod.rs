@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
                 .route(web::post().to(sync::start)),
         )
         .service(web::resource("/privacy/exports/{id}").route(web::get().to(privacy::download)))
+        .service(web::resource("/widgets/{id}/preview").route(web::get().to(widgets::preview)))
         .service(
             web::resource("/widgets/{id}")
                 .route(web::get().to(widgets::get))

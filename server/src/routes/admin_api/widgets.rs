@@ -50,3 +50,33 @@ pub async fn delete(
     widgets::delete(&state.db, session.shop, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PreviewQuery {
+    /// A product page to preview on (platform product id).
+    product: Option<String>,
+    /// A customer to preview as (platform customer id).
+    customer: Option<String>,
+    /// Comma-separated cart product ids.
+    cart: Option<String>,
+}
+
+/// What the widget would show, with each product's explanation.
+pub async fn preview(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<String>,
+    q: web::Query<PreviewQuery>,
+) -> Result<HttpResponse, AppError> {
+    let recs = widgets::preview(
+        &state.db,
+        &state.models,
+        session.shop,
+        &id,
+        q.product.clone(),
+        q.customer.clone(),
+        q.cart.clone(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(recs))
+}
