@@ -126,6 +126,37 @@ async fn stand_in_proxy_signs_and_personalizes(backend: Backend) {
         assert!(!seen.contains(&ids), "{customer}: {ids:?}");
         seen.push(ids);
     }
+    // A known shopper's "for you" comes from the next-basket model: their own likely repeat
+    // purchases blended with products they have not bought, each explained.
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/apps/attune/recommendations?widget={}&explain=1",
+            for_you.id
+        )))
+        .header(
+            "cookie",
+            format!("attune_demo_customer={}", shoppers[0].customer_id),
+        )
+        .send()
+        .await
+        .unwrap();
+    let recs: Recommendations = r.json().await.unwrap();
+    let sources: Vec<String> = recs
+        .products
+        .iter()
+        .map(|p| p.explanation.as_ref().unwrap().source.clone())
+        .collect();
+    assert!(
+        sources
+            .iter()
+            .all(|s| s.starts_with("next_basket") || s == "trending"),
+        "{sources:?}"
+    );
+    assert!(
+        sources.iter().any(|s| s == "next_basket_repeat"),
+        "{sources:?}"
+    );
 }
 
 async fn demo_pages_reject_bad_input(backend: Backend) {

@@ -239,3 +239,17 @@ pub async fn basket_lines_timed(
         .all(db)
         .await
 }
+
+/// Our row id of the customer with this platform id, if we know them.
+pub async fn customer_row_id(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    platform_id: &str,
+) -> Result<Option<i64>, DbErr> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::ShopId.eq(shop.get()))
+        .filter(customer::Column::PlatformId.eq(platform_id))
+        .one(db)
+        .await?
+        .map(|c| c.id))
+}

@@ -10,7 +10,8 @@ use std::sync::{Arc, RwLock};
 
 use attune_api::storefront::{Explanation, Recommendations, WidgetSummary};
 use attune_api::widgets::{Placement, Strategy, WidgetRules};
-use attune_engine::{CoPurchase, ContentIndex, ItemText, Reason};
+use attune_engine::nextbasket::{Event, Interaction, NextBasketModel, Reason as NbReason};
+use attune_engine::{CoPurchase, ContentIndex, ItemText, NextBasketConfig, Reason};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
@@ -29,6 +30,9 @@ const MAX_HISTORY_SEEDS: usize = 30;
 const MIN_REPURCHASES: usize = 3;
 /// Buy again: suggest from this share of the usual interval on.
 const DUE_FROM: f32 = 0.8;
+/// "For you" uses the next-basket model once this many customers have ordered twice or more;
+/// below that its self-fitted weights would rest on too little.
+const MIN_REPEAT_CUSTOMERS: usize = 20;
 /// Trending: a purchase's weight halves every this many days.
 const TRENDING_HALF_LIFE_DAYS: f64 = 14.0;
 
@@ -41,6 +45,10 @@ pub struct ShopModel {
     trending: Vec<(u32, f32)>,
     /// Per product: the usual days between two purchases by one customer, when rebought.
     intervals: Vec<Option<f32>>,
+    /// Repeat + explore model of each customer's next basket ("for you").
+    next: Option<NextBasketModel>,
+    /// Our customer row id -> the next-basket model's user index.
+    customer_idx: HashMap<i64, u32>,
     /// Dense engine index -> our product id, over every product of the shop.
     product_of: Vec<i64>,
     index_of: HashMap<i64, u32>,
@@ -117,6 +125,8 @@ async fn build(
     let mut purchases: Vec<(u32, i64)> = Vec::with_capacity(lines.len());
     let mut by_customer: Vec<(u32, u32, i64)> = Vec::new();
     let mut customers: HashMap<i64, u32> = HashMap::new();
+    let mut interactions: Vec<Interaction> = Vec::new();
+    let mut order_idx: HashMap<i64, u32> = HashMap::new();
     let mut current_order = None;
     for (order_id, product_id, placed_at, customer) in lines {
         let Some(&idx) = index_of.get(&product_id) else {
@@ -134,10 +144,47 @@ async fn build(
             let next = customers.len() as u32;
             let c = *customers.entry(c).or_insert(next);
             by_customer.push((c, idx, placed_at.timestamp()));
+            let next_order = order_idx.len() as u32;
+            interactions.push(Interaction {
+                user: c,
+                item: idx,
+                ts: placed_at.timestamp(),
+                event: Event::Purchase,
+                order: *order_idx.entry(order_id).or_insert(next_order),
+                qty: 1.0,
+            });
         }
     }
     let n = product_of.len();
+    // Heavy numeric work off the async runtime's threads.
+    let n_customers = customers.len();
+    let next = tokio::task::spawn_blocking(move || {
+        let mut orders_per_customer: HashMap<u32, HashSet<u32>> = HashMap::new();
+        for i in &interactions {
+            orders_per_customer
+                .entry(i.user)
+                .or_default()
+                .insert(i.order);
+        }
+        let repeaters = orders_per_customer
+            .values()
+            .filter(|o| o.len() >= 2)
+            .count();
+        (repeaters >= MIN_REPEAT_CUSTOMERS).then(|| {
+            NextBasketModel::build(
+                &interactions,
+                n_customers,
+                n,
+                None,
+                &NextBasketConfig::default(),
+            )
+        })
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("next-basket model build failed: {e}"))?;
     let model = ShopModel {
+        next,
+        customer_idx: customers,
         fingerprint,
         copurchase: CoPurchase::build(n, baskets.iter().map(Vec::as_slice), MAX_NEIGHBORS),
         content: ContentIndex::build(&items),
@@ -256,8 +303,19 @@ pub async fn for_widget(
     let history = history_seeds(&model, purchases.clone());
     let bought: HashSet<u32> = history.iter().map(|&(i, _)| i).collect();
     let rules: WidgetRules = serde_json::from_value(widget.rules.clone()).unwrap_or_default();
-    let hide_bought =
-        strategy == Strategy::ForYou || (rules.hide_purchased && strategy != Strategy::BuyAgain);
+    let customer_row = match &ctx.customer {
+        Some(c) => orders::customer_row_id(db, shop, c).await?,
+        None => None,
+    };
+    let next_user = model
+        .next
+        .as_ref()
+        .zip(customer_row.and_then(|id| model.customer_idx.get(&id).copied()))
+        .filter(|(nb, u)| nb.is_known(*u));
+    // "For you" with the next-basket model blends the shopper's repeat purchases in by design;
+    // otherwise it shows only what they have not bought.
+    let hide_bought = (strategy == Strategy::ForYou && next_user.is_none())
+        || (rules.hide_purchased && strategy != Strategy::BuyAgain);
     let mut cart_idx: Vec<u32> = Vec::new();
     for pid in &ctx.cart {
         if let Some(p) = catalog::by_platform_id(db, shop, pid).await?
@@ -278,6 +336,42 @@ pub async fn for_widget(
             Some(i) => from_copurchase(&model, &[(i, 1.0)], &exclude, want, false),
             None => from_copurchase(&model, &history, &exclude, want, !history.is_empty()),
         },
+        Strategy::ForYou if let Some((model_nb, user)) = next_user => model_nb
+            .recommend(user, want, exclude)
+            .into_iter()
+            .map(|s| {
+                let (reason, source, parts) = match &s.reason {
+                    NbReason::Repeat { probability, parts } => (
+                        "buy_again",
+                        "next_basket_repeat",
+                        describe(probability, parts),
+                    ),
+                    NbReason::Explore {
+                        probability, parts, ..
+                    } => (
+                        "for_you",
+                        "next_basket_explore",
+                        describe(probability, parts),
+                    ),
+                    NbReason::Popular {
+                        recent_buyers,
+                        buyers,
+                    } => (
+                        "popular",
+                        "trending",
+                        vec![format!("{recent_buyers} recent buyers, {buyers} in all")],
+                    ),
+                };
+                Candidate {
+                    item: s.item,
+                    score: s.score,
+                    reason,
+                    source,
+                    seeds: Vec::new(),
+                    parts,
+                }
+            })
+            .collect(),
         Strategy::ForYou => {
             let mut seeds = history.clone();
             if let Some(i) = viewed_idx {
@@ -585,6 +679,17 @@ pub async fn for_widget(
         },
         products,
     })
+}
+
+/// The largest terms of a next-basket score, in words.
+fn describe(probability: &f32, parts: &[attune_engine::nextbasket::Part]) -> Vec<String> {
+    let mut out = vec![format!("chance in next basket {:.0}%", probability * 100.0)];
+    out.extend(
+        parts
+            .iter()
+            .map(|p| format!("{} {:+.2}", p.feature.name(), p.contribution)),
+    );
+    out
 }
 
 /// The customer's products as seeds, recent orders weighing more.
