@@ -5,6 +5,7 @@
 
 pub mod content;
 pub mod copurchase;
+pub mod metrics;
 pub mod nextbasket;
 pub mod replenishment;
 pub mod trending;

@@ -228,6 +228,24 @@ async fn merchant_to_shopper_loop(backend: Backend) {
         text.contains("popular") || text.contains("bought_together"),
         "{text}"
     );
+    // The backtest on the shop's own history, next to best sellers.
+    c.find(Locator::Css("[data-testid=run-backtest]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let table = c
+        .wait()
+        .at_most(Duration::from_secs(90))
+        .for_element(Locator::Css("[data-testid=backtest-result]"))
+        .await
+        .unwrap();
+    let text = table.text().await.unwrap();
+    assert!(
+        text.contains("This widget") && text.contains("Best sellers"),
+        "{text}"
+    );
     save_screenshot(&c, &format!("admin-preview-{tag}.png")).await;
 
     // The storefront renders the theme block for it, filled with that widget's products.

@@ -211,7 +211,57 @@ async fn demo_pages_reject_bad_input(backend: Backend) {
     assert_eq!(r.headers()["location"], "/demo/products/some-handle");
 }
 
+async fn backtest_on_the_demo_history(backend: Backend) {
+    let app = spawn_demo(backend).await;
+    let session: Value = app
+        .client
+        .post(app.url("/api/admin/demo/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session["token"].as_str().unwrap().to_owned();
+    let list: WidgetList = app
+        .client
+        .get(app.url("/api/admin/widgets"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for w in &list.widgets {
+        let r = app
+            .client
+            .post(app.url(&format!("/api/admin/widgets/{}/backtest", w.id)))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let b: attune_api::backtest::BacktestResult = r.json().await.unwrap();
+        println!("{} {:?}", w.strategy.as_str(), b);
+        assert!(b.users > 500, "{b:?}");
+        for m in [b.widget, b.baseline] {
+            assert!(
+                (0.0..=1.0).contains(&m.ndcg)
+                    && (0.0..=1.0).contains(&m.recall)
+                    && (0.0..=1.0).contains(&m.hit_rate)
+            );
+        }
+        assert!(
+            b.widget.ndcg > b.baseline.ndcg,
+            "{} should beat best sellers on this history: {b:?}",
+            w.strategy.as_str()
+        );
+    }
+}
+
 both_backends!(
+    backtest_on_the_demo_history,
     demo_shop_loads_and_login_is_local_only,
     stand_in_proxy_signs_and_personalizes,
     demo_pages_reject_bad_input,

@@ -1,5 +1,6 @@
 //! The widget's list as a shopper would see it, with why each product is there.
 
+use attune_api::backtest::BacktestResult;
 use attune_api::storefront::Recommendations;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -29,6 +30,19 @@ pub fn WidgetPreview(id: String) -> impl IntoView {
     };
     let first = id.clone();
     run(first);
+    let backtest: RwSignal<Option<Result<BacktestResult, Failure>>> = RwSignal::new(None);
+    let running = RwSignal::new(false);
+    let backtest_id = id.clone();
+    let run_backtest = move |_| {
+        let url = format!("/api/admin/widgets/{backtest_id}/backtest");
+        running.set(true);
+        spawn_local(async move {
+            backtest.set(Some(
+                api::post::<_, BacktestResult>(&url, &serde_json::json!({})).await,
+            ));
+            running.set(false);
+        });
+    };
     view! {
         <section class="card" data-testid="widget-preview">
             <h2>"Preview"</h2>
@@ -57,6 +71,27 @@ pub fn WidgetPreview(id: String) -> impl IntoView {
                     </ol>
                 }.into_any(),
             }}
+            <h2>"Backtest on your history"</h2>
+            <p class="help">"Replays this recommender on your own orders: each repeat customer's last order is held out and predicted from everything before it, next to your best sellers."</p>
+            <button type="button" class="button" data-testid="run-backtest" disabled=move || running.get() on:click=run_backtest>
+                {move || if running.get() { "Running…" } else { "Run backtest" }}
+            </button>
+            {move || backtest.get().map(|r| match r {
+                Err(e) => view! { <p class="banner banner--critical" role="alert">{e.message}</p> }.into_any(),
+                Ok(b) => {
+                    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+                    view! {
+                        <table class="table" data-testid="backtest-result">
+                            <thead><tr><th scope="col">{format!("Top {}", b.k)}</th><th scope="col">"Hit rate"</th><th scope="col">"NDCG"</th><th scope="col">"Recall"</th></tr></thead>
+                            <tbody>
+                                <tr><td>"This widget"</td><td>{pct(b.widget.hit_rate)}</td><td>{format!("{:.3}", b.widget.ndcg)}</td><td>{pct(b.widget.recall)}</td></tr>
+                                <tr><td>"Best sellers"</td><td>{pct(b.baseline.hit_rate)}</td><td>{format!("{:.3}", b.baseline.ndcg)}</td><td>{pct(b.baseline.recall)}</td></tr>
+                            </tbody>
+                        </table>
+                        <p class="help">{b.protocol}</p>
+                    }.into_any()
+                }
+            })}
         </section>
     }
 }

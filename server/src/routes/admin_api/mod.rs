@@ -26,6 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         )
         .service(web::resource("/privacy/exports/{id}").route(web::get().to(privacy::download)))
         .service(web::resource("/widgets/{id}/preview").route(web::get().to(widgets::preview)))
+        .service(web::resource("/widgets/{id}/backtest").route(web::post().to(widgets::backtest)))
         .service(
             web::resource("/widgets/{id}")
                 .route(web::get().to(widgets::get))

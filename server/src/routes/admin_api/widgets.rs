@@ -80,3 +80,20 @@ pub async fn preview(
     .await?;
     Ok(HttpResponse::Ok().json(recs))
 }
+
+/// Replays the widget's strategy on the shop's own history, next to best sellers.
+pub async fn backtest(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let widget = widgets::get(&state.db, session.shop, &id).await?;
+    let result = crate::services::backtest::run(
+        &state.db,
+        session.shop,
+        widget.strategy,
+        widget.max_products as usize,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
