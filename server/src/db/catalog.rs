@@ -168,12 +168,11 @@ pub async fn page(
         .await
 }
 
-/// What content similarity reads of every product of the shop:
-/// `(id, title, product_type, vendor, tags, description)`.
-pub async fn texts(
-    db: &impl ConnectionTrait,
-    shop: ShopId,
-) -> Result<Vec<(i64, String, String, String, serde_json::Value, String)>, DbErr> {
+/// `(id, title, product_type, vendor, tags, description)` of every product of a shop.
+pub type ProductTexts = Vec<(i64, String, String, String, serde_json::Value, String)>;
+
+/// What content similarity reads of every product of the shop.
+pub async fn texts(db: &impl ConnectionTrait, shop: ShopId) -> Result<ProductTexts, DbErr> {
     product::Entity::find()
         .select_only()
         .column(product::Column::Id)

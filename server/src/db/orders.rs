@@ -170,25 +170,6 @@ pub async fn fingerprint(
     })
 }
 
-/// `(order id, product id)` for every line of every non-cancelled order, grouped by order.
-pub async fn basket_lines(
-    db: &impl ConnectionTrait,
-    shop: ShopId,
-) -> Result<Vec<(i64, i64)>, DbErr> {
-    order_line::Entity::find()
-        .select_only()
-        .column(order_line::Column::OrderId)
-        .column(order_line::Column::ProductId)
-        .inner_join(order::Entity)
-        .filter(order_line::Column::ShopId.eq(shop.get()))
-        .filter(order_line::Column::ProductId.is_not_null())
-        .filter(order::Column::CancelledAt.is_null())
-        .order_by_asc(order_line::Column::OrderId)
-        .into_tuple()
-        .all(db)
-        .await
-}
-
 /// The customer's purchased products, most recent order first: `(product id, placed_at)`.
 pub async fn customer_purchases(
     db: &impl ConnectionTrait,

@@ -49,6 +49,35 @@ pub async fn get(db: &impl sea_orm::ConnectionTrait, id: ShopId) -> Result<Optio
         .map(Shop::from))
 }
 
+/// A new shop row, installed now, with its tokens when known.
+fn new_installed(
+    platform: &str,
+    domain: &str,
+    name: &str,
+    currency: &str,
+    tokens: Option<&SealedTokens>,
+) -> shop::ActiveModel {
+    let now = Utc::now();
+    shop::ActiveModel {
+        platform: Set(platform.to_owned()),
+        domain: Set(domain.to_owned()),
+        name: Set(name.to_owned()),
+        currency: Set(currency.to_owned()),
+        access_token_ciphertext: Set(tokens.map(|t| t.access.clone())),
+        access_token_expires_at: Set(tokens.and_then(|t| t.access_expires_at)),
+        refresh_token_ciphertext: Set(tokens.and_then(|t| t.refresh.clone())),
+        refresh_token_expires_at: Set(tokens.and_then(|t| t.refresh_expires_at)),
+        scopes: Set(tokens.map(|t| t.scopes.clone()).unwrap_or_default()),
+        status: Set("installed".to_owned()),
+        installed_at: Set(now),
+        uninstalled_at: Set(None),
+        settings: Set(serde_json::json!({})),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
 /// Creates the shop if it does not exist (installed, no tokens) and returns it.
 pub async fn ensure(
     db: &DatabaseConnection,
@@ -60,27 +89,9 @@ pub async fn ensure(
     if let Some(existing) = find_by_domain(db, platform, domain).await? {
         return Ok(existing);
     }
-    let now = Utc::now();
-    let model = shop::ActiveModel {
-        platform: Set(platform.to_owned()),
-        domain: Set(domain.to_owned()),
-        name: Set(name.to_owned()),
-        currency: Set(currency.to_owned()),
-        access_token_ciphertext: Set(None),
-        access_token_expires_at: Set(None),
-        refresh_token_ciphertext: Set(None),
-        refresh_token_expires_at: Set(None),
-        scopes: Set(String::new()),
-        status: Set("installed".to_owned()),
-        installed_at: Set(now),
-        uninstalled_at: Set(None),
-        settings: Set(serde_json::json!({})),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let model = new_installed(platform, domain, name, currency, None)
+        .insert(db)
+        .await?;
     Ok(model.into())
 }
 
@@ -170,26 +181,9 @@ pub async fn install(
             .await?;
         return Ok(existing.id);
     }
-    let model = shop::ActiveModel {
-        platform: Set(platform.to_owned()),
-        domain: Set(domain.to_owned()),
-        name: Set(String::new()),
-        currency: Set("USD".to_owned()),
-        access_token_ciphertext: Set(Some(tokens.access.clone())),
-        access_token_expires_at: Set(tokens.access_expires_at),
-        refresh_token_ciphertext: Set(tokens.refresh.clone()),
-        refresh_token_expires_at: Set(tokens.refresh_expires_at),
-        scopes: Set(tokens.scopes.clone()),
-        status: Set("installed".to_owned()),
-        installed_at: Set(now),
-        uninstalled_at: Set(None),
-        settings: Set(serde_json::json!({})),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let model = new_installed(platform, domain, "", "USD", Some(tokens))
+        .insert(db)
+        .await?;
     Ok(ShopId::from_row(model.id))
 }
 

@@ -9,7 +9,7 @@ use attune_api::backtest::{BacktestResult, RankingMetrics};
 use attune_api::widgets::Strategy;
 use attune_engine::metrics::{Metrics, evaluate};
 use attune_engine::nextbasket::{Event, Interaction, NextBasketModel};
-use attune_engine::{CoPurchase, ContentIndex, ItemText, NextBasketConfig};
+use attune_engine::{CoPurchase, ContentIndex, NextBasketConfig};
 use sea_orm::DatabaseConnection;
 
 use crate::db::{ShopId, catalog, orders};
@@ -48,32 +48,15 @@ pub async fn run(
     Ok(result)
 }
 
-type Texts = Vec<(i64, String, String, String, serde_json::Value, String)>;
 type Lines = Vec<(i64, i64, chrono::DateTime<chrono::Utc>, Option<i64>)>;
 
-fn compute(texts: Texts, lines: Lines, strategy: Strategy, k: usize) -> BacktestResult {
-    let mut index_of: HashMap<i64, u32> = HashMap::new();
-    let items: Vec<ItemText> = texts
-        .into_iter()
-        .map(|(id, title, product_type, vendor, tags, description)| {
-            let next = index_of.len() as u32;
-            index_of.insert(id, next);
-            ItemText {
-                title,
-                product_type,
-                vendor,
-                tags: tags
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|t| t.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                description,
-            }
-        })
-        .collect();
+fn compute(
+    texts: catalog::ProductTexts,
+    lines: Lines,
+    strategy: Strategy,
+    k: usize,
+) -> BacktestResult {
+    let (index_of, _, items) = crate::services::recommend::index_catalog(texts);
     let n = items.len();
     // Baskets of identified customers, in time order.
     let mut baskets: Vec<Basket> = Vec::new();

@@ -96,30 +96,7 @@ async fn build(
     shop: ShopId,
     fingerprint: Fingerprint,
 ) -> Result<ShopModel, AppError> {
-    let texts = catalog::texts(db, shop).await?;
-    let mut index_of: HashMap<i64, u32> = HashMap::with_capacity(texts.len());
-    let mut product_of = Vec::with_capacity(texts.len());
-    let items: Vec<ItemText> = texts
-        .into_iter()
-        .map(|(id, title, product_type, vendor, tags, description)| {
-            index_of.insert(id, product_of.len() as u32);
-            product_of.push(id);
-            ItemText {
-                title,
-                product_type,
-                vendor,
-                tags: tags
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|t| t.as_str().map(str::to_owned))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                description,
-            }
-        })
-        .collect();
+    let (index_of, product_of, items) = index_catalog(catalog::texts(db, shop).await?);
     let lines = orders::basket_lines_timed(db, shop).await?;
     let mut baskets: Vec<Vec<u32>> = Vec::new();
     let mut purchases: Vec<(u32, i64)> = Vec::with_capacity(lines.len());
@@ -199,6 +176,38 @@ async fn build(
         "recommendation models built"
     );
     Ok(model)
+}
+
+/// The catalog as the engine sees it: our product id -> dense index, the reverse, and each
+/// product's text for content similarity.
+pub(crate) fn index_catalog(
+    texts: catalog::ProductTexts,
+) -> (HashMap<i64, u32>, Vec<i64>, Vec<ItemText>) {
+    let mut index_of = HashMap::with_capacity(texts.len());
+    let mut product_of = Vec::with_capacity(texts.len());
+    let items = texts
+        .into_iter()
+        .map(|(id, title, product_type, vendor, tags, description)| {
+            index_of.insert(id, product_of.len() as u32);
+            product_of.push(id);
+            let tags = tags
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            ItemText {
+                title,
+                product_type,
+                vendor,
+                tags,
+                description,
+            }
+        })
+        .collect();
+    (index_of, product_of, items)
 }
 
 /// Who is asking and where: all optional.

@@ -69,6 +69,19 @@ fn s(v: &Value, k: &str) -> String {
         .to_owned()
 }
 
+/// A list of strings (`tags`, `discountCodes`); absent or malformed is empty.
+fn strings(v: &Value, k: &str) -> Vec<String> {
+    v.get(k)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn time(v: &Value, k: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(v.get(k)?.as_str()?)
         .ok()
@@ -157,16 +170,7 @@ pub fn product(node: &Value, children: &[Value], currency: &str) -> Result<Produ
         .into_iter()
         .filter_map(|c| c.get("id").and_then(gid_tail))
         .collect();
-    let tags = node
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let tags = strings(node, "tags");
     let title = s(node, "title");
     Ok(ProductData {
         platform_id: id,
@@ -241,16 +245,7 @@ pub fn order(
             .unwrap_or(0),
         discount_minor: money(set_amount(node, "totalDiscountsSet").as_ref(), &currency)?
             .unwrap_or(0),
-        discount_codes: node
-            .get("discountCodes")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        discount_codes: strings(node, "discountCodes"),
         financial_status: s(node, "displayFinancialStatus").to_lowercase(),
         placed_at: time(node, "processedAt").unwrap_or(created),
         cancelled_at: time(node, "cancelledAt"),
@@ -274,16 +269,7 @@ fn customer(node: &Value) -> Result<CustomerData, SyncError> {
         .unwrap_or_default();
     Ok(CustomerData {
         platform_id: id,
-        tags: node
-            .get("tags")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: strings(node, "tags"),
         accepts_marketing: state.eq_ignore_ascii_case("SUBSCRIBED"),
         created_at: time(node, "createdAt").unwrap_or(updated_at),
         updated_at,
