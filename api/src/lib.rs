@@ -5,7 +5,9 @@
 
 pub mod backtest;
 pub mod error;
+pub mod events;
 pub mod privacy;
+pub mod segments;
 pub mod storefront;
 pub mod sync;
 pub mod widgets;

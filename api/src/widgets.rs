@@ -70,10 +70,14 @@ pub enum Strategy {
     CartCrossSell,
     /// Complements of the shopper's latest order, for thank-you and order-status pages.
     PostPurchase,
+    /// Products viewed in the same browsing sessions as the seed product.
+    AlsoViewed,
+    /// The shopper's own recently viewed products, newest first.
+    RecentlyViewed,
 }
 
 impl Strategy {
-    pub const ALL: [Strategy; 8] = [
+    pub const ALL: [Strategy; 10] = [
         Strategy::FrequentlyBoughtTogether,
         Strategy::Popular,
         Strategy::ForYou,
@@ -82,6 +86,8 @@ impl Strategy {
         Strategy::BuyAgain,
         Strategy::CartCrossSell,
         Strategy::PostPurchase,
+        Strategy::AlsoViewed,
+        Strategy::RecentlyViewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -94,6 +100,8 @@ impl Strategy {
             Strategy::BuyAgain => "buy_again",
             Strategy::CartCrossSell => "cart_cross_sell",
             Strategy::PostPurchase => "post_purchase",
+            Strategy::AlsoViewed => "also_viewed",
+            Strategy::RecentlyViewed => "recently_viewed",
         }
     }
 
@@ -107,6 +115,8 @@ impl Strategy {
             Strategy::BuyAgain => "Buy again",
             Strategy::CartCrossSell => "Complete your cart",
             Strategy::PostPurchase => "Goes with your order",
+            Strategy::AlsoViewed => "Shoppers also viewed",
+            Strategy::RecentlyViewed => "Recently viewed",
         }
     }
 
@@ -386,6 +396,10 @@ pub struct WidgetRules {
     pub boost_newness: f32,
     /// 0..=1: how much well-stocked products move up.
     pub boost_inventory: f32,
+    /// 0..=1: how much higher-margin products move up (only where the product's cost is known).
+    pub boost_margin: f32,
+    /// Shown only to visitors in at least one of these segments (segment ids); empty = everyone.
+    pub segments: Vec<String>,
 }
 
 impl Default for WidgetRules {
@@ -404,6 +418,8 @@ impl Default for WidgetRules {
             hide_purchased: false,
             boost_newness: 0.0,
             boost_inventory: 0.0,
+            boost_margin: 0.0,
+            segments: Vec::new(),
         }
     }
 }
@@ -507,6 +523,7 @@ impl WidgetRules {
         for (field, v) in [
             ("boost_newness", rules.boost_newness),
             ("boost_inventory", rules.boost_inventory),
+            ("boost_margin", rules.boost_margin),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 errors.push(FieldError::new(
@@ -515,9 +532,31 @@ impl WidgetRules {
                 ));
             }
         }
+        if rules.segments.len() > MAX_SEGMENTS {
+            errors.push(FieldError::new(
+                "rules.segments",
+                format!("must list at most {MAX_SEGMENTS} segments"),
+            ));
+        }
+        for (i, s) in rules.segments.iter().enumerate() {
+            if !id_ok(s) {
+                errors.push(FieldError::new(
+                    format!("rules.segments[{i}]"),
+                    "is not a segment id",
+                ));
+            } else if rules.segments[..i].contains(s) {
+                errors.push(FieldError::new(
+                    format!("rules.segments[{i}]"),
+                    "is listed twice",
+                ));
+            }
+        }
         (errors.len() == before).then_some(rules)
     }
 }
+
+/// Most segments one widget can be limited to.
+pub const MAX_SEGMENTS: usize = 20;
 
 #[cfg(test)]
 mod rules_tests {

@@ -5,9 +5,12 @@
 
 pub mod content;
 pub mod copurchase;
+pub mod merchandise;
 pub mod metrics;
 pub mod nextbasket;
+pub mod profile;
 pub mod replenishment;
+pub mod segments;
 pub mod trending;
 
 pub use content::{ContentIndex, ItemText, Similar};

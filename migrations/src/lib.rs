@@ -12,6 +12,7 @@ mod m20261121_000004_create_visitors_and_events;
 mod m20261121_000005_create_merchandising;
 mod m20261121_000006_create_jobs_and_webhooks;
 mod m20261121_000007_create_inventory_and_exports;
+mod m20261122_000008_add_event_keys_and_segment_details;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_create_merchandising::Migration),
             Box::new(m20261121_000006_create_jobs_and_webhooks::Migration),
             Box::new(m20261121_000007_create_inventory_and_exports::Migration),
+            Box::new(m20261122_000008_add_event_keys_and_segment_details::Migration),
         ]
     }
 }

@@ -20,6 +20,9 @@ pub enum AppError {
     /// The platform did not answer as it should.
     #[error("{0}")]
     BadGateway(String),
+    /// Temporarily unable (e.g. the event queue is full); the client should retry.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -39,6 +42,7 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::BadGateway(_) => "platform_unavailable",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Db(_) | AppError::Internal(_) => "internal",
         }
     }
@@ -53,6 +57,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,6 +85,9 @@ impl ResponseError for AppError {
         if matches!(self, AppError::Unauthorized(_)) {
             // App Bridge retries once with a fresh session token when it sees this.
             resp.insert_header(("X-Shopify-Retry-Invalid-Session-Request", "1"));
+        }
+        if matches!(self, AppError::Unavailable(_)) {
+            resp.insert_header((header::RETRY_AFTER, "2"));
         }
         resp.insert_header((header::CACHE_CONTROL, "no-store"))
             .json(ApiError {

@@ -86,6 +86,13 @@ impl Application {
                 cipher: cipher.clone(),
             }),
         ));
+        // SQLite takes one writer at a time; PostgreSQL gains from a second.
+        let writers = if crate::db::backend_name(&db) == "sqlite" {
+            1
+        } else {
+            2
+        };
+        let events = crate::services::events::EventSink::start(db.clone(), writers);
         let state = AppState {
             jobs: wakeup.clone(),
             cipher,
@@ -95,6 +102,8 @@ impl Application {
             settings: Arc::new(settings),
             mode: Arc::new(mode),
             models: Arc::new(ModelCache::default()),
+            events,
+            segments: Arc::default(),
             theme: Arc::new(Theme::load().context("could not load the theme extension")?),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))

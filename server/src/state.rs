@@ -16,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub mode: Arc<Mode>,
     pub models: Arc<ModelCache>,
+    pub events: crate::services::events::EventSink,
+    pub segments: Arc<crate::services::segments::SegmentCache>,
     pub shopify: Arc<Shopify>,
     pub jobs: Arc<crate::jobs::Wakeup>,
     pub cipher: Arc<crate::crypto::TokenCipher>,

@@ -672,6 +672,11 @@ async fn two_processes_behave_as_one(backend: Backend) {
     db::orders::insert_orders(&a.db, shop.id, &extra, |_| {})
         .await
         .unwrap();
+    // A process looks at the database at most once a second; B must see A's orders by then.
+    tokio::time::sleep(
+        attune_server::services::recommend::RECHECK + std::time::Duration::from_millis(100),
+    )
+    .await;
     let after_b: Recommendations = b
         .client
         .get(b.url(&format!(
@@ -1005,6 +1010,11 @@ async fn lifecycle_strategies(backend: Backend) {
     )
     .await
     .unwrap();
+    // Models look at the database at most once a second.
+    tokio::time::sleep(
+        attune_server::services::recommend::RECHECK + std::time::Duration::from_millis(100),
+    )
+    .await;
     let again = create_widget(&app, SHOP, widget_body("Again", "home", "buy_again", 3)).await;
     let recs = proxied(&again.id, "c3", "&explain=1").await;
     assert_eq!(ids(&recs)[0], "PE", "{:?}", ids(&recs));

@@ -217,7 +217,7 @@ async fn merchant_to_shopper_loop(backend: Backend) {
         .unwrap();
     let first = c
         .wait()
-        .at_most(Duration::from_secs(20))
+        .at_most(Duration::from_secs(60))
         .for_element(Locator::Css(
             "[data-testid=widget-preview] .preview-list li",
         ))

@@ -46,7 +46,10 @@
     let id = null;
     try {
       if (!ok) {
+        // Refused (perhaps after agreeing): the server forgets what this browser sent.
+        const old = localStorage.getItem(KEY);
         localStorage.removeItem(KEY);
+        if (old) send({ visitor: old, shop: cfg.shop, consent: { analytics: false }, events: [] });
       } else {
         id = localStorage.getItem(KEY);
         if (!id || !/^[0-9a-f-]{16,64}$/i.test(id)) {
@@ -62,8 +65,71 @@
     log('visitor', id, 'consent', ok);
     return id;
   };
+  const send = (body, beacon) => {
+    const url = cfg.base + '/events', data = JSON.stringify(body);
+    // text/plain: no CORS preflight, and sendBeacon survives the page closing.
+    if (beacon && navigator.sendBeacon && navigator.sendBeacon(url, data)) return Promise.resolve();
+    return fetch(url, { method: 'POST', body: data, keepalive: true, credentials: 'same-origin', headers: { 'Content-Type': 'text/plain' } })
+      .catch((e) => log('events not sent:', e.message));
+  };
   let vid = visitor();
   doc.addEventListener('visitorConsentCollected', () => { vid = visitor(); });
+
+  // Behaviour events, batched. When the web pixel reported in the last day it sends them
+  // (it also sees checkout), so the embed stays quiet to avoid counting twice.
+  const Q = [];
+  let seq = 0, timer = 0, sess = null, pixel = false;
+  try { pixel = Date.now() - (+localStorage.getItem('attune_pixel') || 0) < 864e5; } catch (e) { /* no storage */ }
+  const session = () => {
+    try { if (sessionStorage.getItem('attune_sess')) return false; sessionStorage.setItem('attune_sess', '1'); } catch (e) { /* no storage */ }
+    const u = new URL(location.href), c = { landing_page: u.pathname.slice(0, 500) };
+    let r = '';
+    try { r = doc.referrer ? new URL(doc.referrer).hostname : ''; } catch (e) { /* opaque referrer */ }
+    if (r && r !== location.hostname) c.referrer = r; // host only: a full URL may carry personal data
+    ['utm_source', 'utm_medium', 'utm_campaign'].forEach((k) => { const v = u.searchParams.get(k); if (v) c[k] = v.slice(0, 200); });
+    const w = Math.min(screen.width || 1e4, window.innerWidth || 1e4);
+    c.device = w < 768 ? 'mobile' : w < 1025 ? 'tablet' : 'desktop';
+    return c;
+  };
+  const flush = async (beacon) => {
+    clearTimeout(timer); timer = 0;
+    const id = await vid;
+    if (!id) { Q.length = 0; return; } // no consent: nothing leaves the page
+    while (Q.length) {
+      const body = { visitor: id, shop: cfg.shop, events: Q.splice(0, 20) };
+      if (sess === null) sess = session();
+      if (sess) { body.context = sess; sess = false; }
+      await send(body, beacon);
+    }
+  };
+  const track = Attune.track = (type, props) => {
+    Q.push(Object.assign({ id: Date.now().toString(36) + '-' + (seq++) + '-' + Math.random().toString(36).slice(2, 8), type, at: Date.now() }, props));
+    if (Q.length >= 20) flush(); else if (!timer) timer = setTimeout(flush, 1000);
+  };
+  window.addEventListener('pagehide', () => flush(true));
+  doc.addEventListener('visibilitychange', () => { if (doc.visibilityState === 'hidden') flush(true); });
+  if (!pixel) {
+    track('page_viewed', { url: location.pathname.slice(0, 500) });
+    if (cfg.product) track('product_viewed', { product: String(cfg.product) });
+    if (cfg.collection) track('collection_viewed', { collection: String(cfg.collection) });
+    if (cfg.search) track('search_submitted', { query: String(cfg.search).slice(0, 200) });
+    doc.addEventListener('submit', (e) => {
+      const f = e.target;
+      if (!cfg.product || !f || !/\/cart\/add/.test(f.getAttribute('action') || '')) return;
+      const q = f.querySelector('[name="quantity"]');
+      track('product_added_to_cart', { product: String(cfg.product), quantity: Math.max(1, parseInt(q && q.value, 10) || 1) });
+      flush(true);
+    }, true);
+  }
+  // The visitor id rides on the cart into the order, which reaches us signed: that links this
+  // browser to the customer who checks out.
+  vid.then((id) => {
+    if (!id || !cfg.shop) return;
+    try { if (sessionStorage.getItem('attune_cart') === id) return; } catch (e) { /* no storage */ }
+    fetch('/cart/update.js', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ attributes: { _attune_visitor: id } }) })
+      .then((r) => { if (r.ok) try { sessionStorage.setItem('attune_cart', id); } catch (e) { /* no storage */ } })
+      .catch(() => {});
+  });
 
   const load = async (sec) => {
     const items = sec.querySelector('.attune-recs__items');

@@ -235,3 +235,94 @@ pub async fn collections_of(
     }
     Ok(out)
 }
+
+/// `(id, platform id, product type, vendor, tags, price)` of every product of a shop.
+pub type ProductAttributes = Vec<(i64, String, String, String, serde_json::Value, i64)>;
+
+/// What profiles and segments read of every product: the attributes affinities and behaviour
+/// conditions are about.
+pub async fn attributes(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<ProductAttributes, DbErr> {
+    product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .column(product::Column::PlatformId)
+        .column(product::Column::ProductType)
+        .column(product::Column::Vendor)
+        .column(product::Column::Tags)
+        .column(product::Column::PriceMinor)
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .order_by_asc(product::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// `(product id, collection platform id, collection handle)` for every product of a shop
+/// that is in a collection.
+pub async fn all_collection_links(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<Vec<(i64, String, String)>, DbErr> {
+    use super::entities::{collection, product_collection};
+    let names: HashMap<i64, (String, String)> = collection::Entity::find()
+        .filter(collection::Column::ShopId.eq(shop.get()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, (c.platform_id, c.handle)))
+        .collect();
+    Ok(product_collection::Entity::find()
+        .filter(product_collection::Column::ShopId.eq(shop.get()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|l| {
+            names
+                .get(&l.collection_id)
+                .map(|(pid, handle)| (l.product_id, pid.clone(), handle.clone()))
+        })
+        .collect())
+}
+
+/// Every product of a shop, in id order (the order models index them in).
+pub async fn all(db: &impl ConnectionTrait, shop: ShopId) -> Result<Vec<ProductRow>, DbErr> {
+    product::Entity::find()
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .order_by_asc(product::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Changes when stock, status or collection membership changes, which do not always touch a
+/// product's `updated_at` (inventory levels arrive on their own).
+pub async fn stock_fingerprint(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<(Option<i64>, i64), DbErr> {
+    use super::entities::product_collection;
+    use sea_orm::PaginatorTrait;
+    let stock: Option<Option<i64>> = product::Entity::find()
+        .select_only()
+        // PostgreSQL sums BIGINT into NUMERIC: cast back so both databases answer an integer.
+        .column_as(
+            sea_orm::sea_query::SimpleExpr::from(sea_orm::sea_query::Func::cast_as(
+                sea_orm::sea_query::Func::sum(sea_orm::sea_query::Expr::col(
+                    product::Column::InventoryQuantity,
+                )),
+                "BIGINT",
+            )),
+            "stock",
+        )
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let links = product_collection::Entity::find()
+        .filter(product_collection::Column::ShopId.eq(shop.get()))
+        .count(db)
+        .await?;
+    Ok((stock.flatten(), links as i64))
+}

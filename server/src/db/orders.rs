@@ -234,3 +234,89 @@ pub async fn customer_row_id(
         .await?
         .map(|c| c.id))
 }
+
+/// `(customer id, placed_at, total, discount)` of every non-cancelled order with a customer,
+/// oldest first: what customer value models learn from.
+pub async fn customer_orders(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<Vec<(i64, DateTime<Utc>, i64, i64)>, DbErr> {
+    order::Entity::find()
+        .select_only()
+        .column(order::Column::CustomerId)
+        .column(order::Column::PlacedAt)
+        .column(order::Column::TotalMinor)
+        .column(order::Column::DiscountMinor)
+        .filter(order::Column::ShopId.eq(shop.get()))
+        .filter(order::Column::CustomerId.is_not_null())
+        .filter(order::Column::CancelledAt.is_null())
+        .order_by_asc(order::Column::PlacedAt)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// `(customer id, product id, placed_at, unit price, quantity)` of every line bought by a
+/// known customer in a non-cancelled order: affinities and price bands.
+pub async fn customer_lines(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<Vec<(i64, i64, DateTime<Utc>, i64, i32)>, DbErr> {
+    order_line::Entity::find()
+        .select_only()
+        .column(order::Column::CustomerId)
+        .column(order_line::Column::ProductId)
+        .column(order::Column::PlacedAt)
+        .column(order_line::Column::UnitPriceMinor)
+        .column(order_line::Column::Quantity)
+        .inner_join(order::Entity)
+        .filter(order_line::Column::ShopId.eq(shop.get()))
+        .filter(order_line::Column::ProductId.is_not_null())
+        .filter(order::Column::CustomerId.is_not_null())
+        .filter(order::Column::CancelledAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// `(placed_at, total, discount)` of one customer's non-cancelled orders, oldest first.
+pub async fn orders_of_customer(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    customer: i64,
+) -> Result<Vec<(DateTime<Utc>, i64, i64)>, DbErr> {
+    order::Entity::find()
+        .select_only()
+        .column(order::Column::PlacedAt)
+        .column(order::Column::TotalMinor)
+        .column(order::Column::DiscountMinor)
+        .filter(order::Column::ShopId.eq(shop.get()))
+        .filter(order::Column::CustomerId.eq(customer))
+        .filter(order::Column::CancelledAt.is_null())
+        .order_by_asc(order::Column::PlacedAt)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// `(product id, placed_at, unit price, quantity)` of one customer's purchases.
+pub async fn lines_of_customer(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    customer: i64,
+) -> Result<Vec<(i64, DateTime<Utc>, i64, i32)>, DbErr> {
+    order_line::Entity::find()
+        .select_only()
+        .column(order_line::Column::ProductId)
+        .column(order::Column::PlacedAt)
+        .column(order_line::Column::UnitPriceMinor)
+        .column(order_line::Column::Quantity)
+        .inner_join(order::Entity)
+        .filter(order_line::Column::ShopId.eq(shop.get()))
+        .filter(order::Column::CustomerId.eq(customer))
+        .filter(order_line::Column::ProductId.is_not_null())
+        .filter(order::Column::CancelledAt.is_null())
+        .into_tuple()
+        .all(db)
+        .await
+}

@@ -126,7 +126,14 @@ pub struct OrderData {
     pub cancelled_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub lines: Vec<OrderLineData>,
+    /// Our storefront visitor id, when the storefront script put it on the cart (a cart
+    /// attribute travels into the order, and the order arrives signed): links that browser
+    /// to the customer.
+    pub visitor_key: Option<String>,
 }
+
+/// The cart attribute the storefront script writes its visitor id into.
+pub const VISITOR_CART_ATTRIBUTE: &str = "_attune_visitor";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderLineData {

@@ -40,6 +40,13 @@ pub async fn run(
     strategy: Strategy,
     k: usize,
 ) -> Result<BacktestResult, AppError> {
+    if matches!(strategy, Strategy::AlsoViewed | Strategy::RecentlyViewed) {
+        // Orders say nothing about browsing: replaying them would measure something else.
+        return Err(AppError::BadRequest(format!(
+            "{} learns from browsing, which past orders do not record; measure it with an experiment instead",
+            strategy.label()
+        )));
+    }
     let texts = catalog::texts(db, shop).await?;
     let lines = orders::basket_lines_timed(db, shop).await?;
     let result = tokio::task::spawn_blocking(move || compute(texts, lines, strategy, k))
@@ -200,7 +207,9 @@ fn compute(
             Strategy::Trending => trending.iter().take(k).map(|&(i, _)| i).collect(),
             Strategy::FrequentlyBoughtTogether
             | Strategy::PostPurchase
-            | Strategy::CartCrossSell => copurchase
+            | Strategy::CartCrossSell
+            | Strategy::AlsoViewed
+            | Strategy::RecentlyViewed => copurchase
                 .recommend(&last, |_| false, k)
                 .into_iter()
                 .map(|s| s.item)

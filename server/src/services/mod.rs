@@ -4,9 +4,13 @@
 pub mod backtest;
 pub mod catalog;
 pub mod demo;
+pub mod events;
 pub mod install;
 pub mod keys;
+pub mod profiles;
 pub mod recommend;
+pub mod segment_rules;
+pub mod segments;
 pub mod sync;
 pub mod theme;
 pub mod webhooks;

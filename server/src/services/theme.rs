@@ -100,12 +100,16 @@ impl Theme {
         Ok(self.recommendations.render(&globals)?)
     }
 
-    /// The app embed, switched on in the theme.
-    pub fn app_embed(&self, shop_domain: &str) -> anyhow::Result<String> {
+    /// The app embed, switched on in the theme, on a page of this type (`index`, `product`,
+    /// `collection`, `search`, `cart`) showing this product / collection / search.
+    pub fn app_embed(&self, shop_domain: &str, page: &PageContext) -> anyhow::Result<String> {
         let globals = liquid::object!({
             "block": { "id": "attune-embed", "settings": { "debug": false }, "shopify_attributes": "" },
             "shop": { "permanent_domain": shop_domain },
-            "request": { "design_mode": false },
+            "request": { "design_mode": false, "page_type": page.page_type },
+            "product": { "id": page.product.clone().unwrap_or_default() },
+            "collection": { "handle": page.collection.clone().unwrap_or_default() },
+            "search": { "terms": page.search.clone().unwrap_or_default() },
         });
         Ok(self.embed.render(&globals)?)
     }
@@ -134,6 +138,16 @@ impl Theme {
             _ => None,
         }
     }
+}
+
+/// What the storefront page shows, as Liquid's `request.page_type`, `product`, `collection`
+/// and `search` objects would tell the app embed.
+#[derive(Debug, Clone, Default)]
+pub struct PageContext {
+    pub page_type: &'static str,
+    pub product: Option<String>,
+    pub collection: Option<String>,
+    pub search: Option<String>,
 }
 
 /// Shopify's `t` filter: looks a dotted key up in the extension's storefront locale.
@@ -271,12 +285,37 @@ mod tests {
     #[test]
     fn embed_carries_config_and_assets_come_from_schema() {
         let theme = Theme::load().unwrap();
-        let html = theme.app_embed("demo.myshopify.com").unwrap();
-        let start = html.find('{').unwrap();
-        let end = html.rfind('}').unwrap();
-        let config: serde_json::Value = serde_json::from_str(&html[start..=end]).unwrap();
-        assert_eq!(config["shop"], "demo.myshopify.com");
-        assert_eq!(config["base"], "/apps/attune");
+        let config = |page: PageContext| -> serde_json::Value {
+            let html = theme.app_embed("demo.myshopify.com", &page).unwrap();
+            let start = html.find('{').unwrap();
+            let end = html.rfind('}').unwrap();
+            serde_json::from_str(&html[start..=end]).unwrap()
+        };
+        let on_product = config(PageContext {
+            page_type: "product",
+            product: Some("42".into()),
+            collection: Some("summer".into()),
+            ..Default::default()
+        });
+        assert_eq!(on_product["shop"], "demo.myshopify.com");
+        assert_eq!(on_product["base"], "/apps/attune");
+        assert_eq!(on_product["product"], "42");
+        // Only what the page is about: a product page does not report a collection view.
+        assert_eq!(on_product["collection"], "", "{on_product}");
+        let on_collection = config(PageContext {
+            page_type: "collection",
+            product: Some("42".into()),
+            collection: Some("summer".into()),
+            ..Default::default()
+        });
+        assert_eq!(on_collection["collection"], "summer");
+        assert_eq!(on_collection["product"], "");
+        let on_search = config(PageContext {
+            page_type: "search",
+            search: Some("red <shoes>".into()),
+            ..Default::default()
+        });
+        assert_eq!(on_search["search"], "red <shoes>");
         let tags = theme.asset_tags("/x");
         assert!(tags.contains(r#"<script src="/x/attune.js" defer>"#));
         assert!(tags.contains("/x/attune.css"));

@@ -109,6 +109,11 @@ pub async fn apply(
         Change::OrderUpserted(o) => {
             let txn = db.begin().await?;
             let a = orders::upsert_order(&txn, shop, &o).await?;
+            if let (Some(key), Some(customer)) = (&o.visitor_key, &o.customer_platform_id)
+                && let Some(row) = db::orders::customer_row_id(&txn, shop, customer).await?
+            {
+                db::events::stitch(&txn, shop, key, row, chrono::Utc::now()).await?;
+            }
             txn.commit().await?;
             outcome(a)
         }

@@ -68,6 +68,7 @@ pub async fn create(
     input: &WidgetInput,
 ) -> Result<Widget, AppError> {
     let valid = input.validate().map_err(AppError::Validation)?;
+    check_segments(db, shop, &valid.rules.segments).await?;
     to_api(store::insert(db, shop, fields(valid)).await?)
 }
 
@@ -80,10 +81,40 @@ pub async fn update(
 ) -> Result<Widget, AppError> {
     check_public_id(id)?;
     let valid = input.validate().map_err(AppError::Validation)?;
+    check_segments(db, shop, &valid.rules.segments).await?;
     let row = store::update(db, shop, id, fields(valid))
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no widget with id {id}")))?;
     to_api(row)
+}
+
+/// A widget can only be limited to segments of its own shop that exist.
+async fn check_segments(
+    db: &DatabaseConnection,
+    shop: ShopId,
+    ids: &[String],
+) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<String> = crate::db::segments::list(db, shop)
+        .await?
+        .into_iter()
+        .map(|s| s.public_id)
+        .collect();
+    let errors: Vec<attune_api::FieldError> = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| !known.contains(id))
+        .map(|(i, _)| {
+            attune_api::FieldError::new(format!("rules.segments[{i}]"), "no such segment")
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 #[tracing::instrument(skip_all, fields(shop = %shop))]
@@ -138,6 +169,7 @@ pub async fn preview(
     let ctx = crate::services::recommend::Context {
         product: clean(product, "product")?,
         customer: clean(customer, "customer")?,
+        visitor: None,
         explain: true,
         exclude: Vec::new(),
         cart,

@@ -10,6 +10,8 @@ pub mod order_line;
 pub mod product;
 pub mod product_collection;
 pub mod profile;
+pub mod segment;
+pub mod segment_size;
 pub mod shop;
 pub mod storefront_event;
 pub mod variant;

@@ -21,6 +21,8 @@ pub struct Model {
     pub price_minor: i64,
     pub currency: String,
     pub inventory_quantity: Option<i64>,
+    /// Unit cost in minor units, when the merchant entered one (margin boost).
+    pub cost_minor: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

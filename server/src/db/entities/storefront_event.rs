@@ -15,6 +15,8 @@ pub struct Model {
     pub payload: Json,
     pub occurred_at: DateTimeUtc,
     pub received_at: DateTimeUtc,
+    /// The client's id for the event; a repeat delivery is dropped on it.
+    pub event_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

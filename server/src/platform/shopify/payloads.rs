@@ -362,7 +362,21 @@ fn order(
         })
         .transpose()?
         .unwrap_or_default();
+    let visitor_key = v
+        .get("note_attributes")
+        .and_then(Value::as_array)
+        .and_then(|attrs| {
+            attrs.iter().find(|a| {
+                a.get("name").and_then(Value::as_str)
+                    == Some(crate::platform::VISITOR_CART_ATTRIBUTE)
+            })
+        })
+        .and_then(|a| a.get("value").and_then(Value::as_str))
+        .map(str::trim)
+        .filter(|k| attune_api::events::is_storefront_id(k))
+        .map(str::to_owned);
     Ok(OrderData {
+        visitor_key,
         platform_id: p.id(v, "id")?,
         name: text(v, "name"),
         customer_platform_id: v.get("customer").filter(|c| !c.is_null()).and_then(opt_id),

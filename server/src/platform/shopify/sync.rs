@@ -230,6 +230,8 @@ pub fn order(
         })
         .collect::<Result<Vec<_>, SyncError>>()?;
     Ok(OrderData {
+        // Historic orders are not used to link browsers to customers.
+        visitor_key: None,
         platform_id: id,
         name: s(node, "name"),
         customer_platform_id: node

@@ -4,6 +4,7 @@
 
 mod demo_session;
 mod privacy;
+mod segments;
 mod sync;
 mod widgets;
 
@@ -17,6 +18,20 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             web::resource("/widgets")
                 .route(web::get().to(widgets::list))
                 .route(web::post().to(widgets::create)),
+        )
+        .service(
+            web::resource("/segments")
+                .route(web::get().to(segments::list))
+                .route(web::post().to(segments::create)),
+        )
+        .service(
+            web::resource("/segments/templates").route(web::get().to(segments::templates_list)),
+        )
+        .service(web::resource("/segments/preview").route(web::post().to(segments::preview)))
+        .service(
+            web::resource("/segments/{id}")
+                .route(web::put().to(segments::update))
+                .route(web::delete().to(segments::delete)),
         )
         .service(web::resource("/privacy/exports").route(web::get().to(privacy::list)))
         .service(

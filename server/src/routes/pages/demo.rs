@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::platform::shopify;
 use crate::services::catalog::{initials, money};
 use crate::services::demo::{self, Shopper};
+use crate::services::theme::PageContext;
 use crate::state::{AppState, DemoContext};
 
 const CUSTOMER_COOKIE: &str = "attune_demo_customer";
@@ -29,8 +30,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/products/{handle}").route(web::get().to(product_redirect)))
         .service(
             web::resource(format!("{PROXY_PREFIX}/{{tail:.*}}"))
-                .route(web::get().to(app_proxy_stand_in)),
-        );
+                .route(web::get().to(app_proxy_stand_in))
+                .route(web::post().to(app_proxy_stand_in)),
+        )
+        // Shopify's cart API, as far as the script uses it (cart attributes).
+        .service(web::resource("/cart/update.js").route(web::post().to(cart_update)));
 }
 
 struct Frame {
@@ -42,11 +46,9 @@ struct Frame {
     embed: String,
 }
 
-async fn frame(state: &AppState, req: &HttpRequest) -> Result<Frame, AppError> {
+async fn frame(state: &AppState, req: &HttpRequest, page: PageContext) -> Result<Frame, AppError> {
     let demo = demo_ctx(state)?;
-    let shop = db::shops::find_by_domain(&state.db, shopify::PLATFORM, demo.shop.as_str())
-        .await?
-        .ok_or_else(|| AppError::NotFound("the demo shop is not loaded".into()))?;
+    let shop = demo_shop(state).await?;
     let shoppers = demo::shoppers();
     let current = current_customer(req, &shoppers);
     let shopper_description = current
@@ -54,13 +56,23 @@ async fn frame(state: &AppState, req: &HttpRequest) -> Result<Frame, AppError> {
         .and_then(|c| shoppers.iter().find(|s| &s.customer_id == c))
         .map(|s| format!("{}: {}", s.name, s.description));
     Ok(Frame {
-        shop: shop.id,
+        shop,
         shoppers,
         current_customer: current,
         shopper_description,
         theme_head: state.theme.asset_tags("/demo/assets"),
-        embed: state.theme.app_embed(demo.shop.as_str())?,
+        embed: state.theme.app_embed(demo.shop.as_str(), &page)?,
     })
+}
+
+async fn demo_shop(state: &AppState) -> Result<ShopId, AppError> {
+    let demo = demo_ctx(state)?;
+    Ok(
+        db::shops::find_by_domain(&state.db, shopify::PLATFORM, demo.shop.as_str())
+            .await?
+            .ok_or_else(|| AppError::NotFound("the demo shop is not loaded".into()))?
+            .id,
+    )
 }
 
 fn demo_ctx(state: &AppState) -> Result<&DemoContext, AppError> {
@@ -137,7 +149,15 @@ pub async fn home(
     req: HttpRequest,
     q: web::Query<PageQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let f = frame(&state, &req).await?;
+    let f = frame(
+        &state,
+        &req,
+        PageContext {
+            page_type: "index",
+            ..Default::default()
+        },
+    )
+    .await?;
     let page_no = q.page.unwrap_or(0).min(10_000);
     let products = db::catalog::page(&state.db, f.shop, page_no * PAGE_SIZE, PAGE_SIZE)
         .await?
@@ -188,10 +208,20 @@ pub async fn product(
     req: HttpRequest,
     handle: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let f = frame(&state, &req).await?;
-    let p = db::catalog::by_handle(&state.db, f.shop, &handle)
+    let shop = demo_shop(&state).await?;
+    let p = db::catalog::by_handle(&state.db, shop, &handle)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no product with handle {handle}")))?;
+    let f = frame(
+        &state,
+        &req,
+        PageContext {
+            page_type: "product",
+            product: Some(p.platform_id.clone()),
+            ..Default::default()
+        },
+    )
+    .await?;
     let blocks = blocks(&state, f.shop, &["product_page"], Some(&p.platform_id)).await?;
     page(
         ProductPage {
@@ -224,7 +254,15 @@ struct CartPage {
 }
 
 pub async fn cart(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
-    let f = frame(&state, &req).await?;
+    let f = frame(
+        &state,
+        &req,
+        PageContext {
+            page_type: "cart",
+            ..Default::default()
+        },
+    )
+    .await?;
     let blocks = blocks(&state, f.shop, &["cart", "post_purchase"], None).await?;
     page(
         CartPage {
@@ -303,6 +341,7 @@ pub async fn app_proxy_stand_in(
     state: web::Data<AppState>,
     req: HttpRequest,
     tail: web::Path<String>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
     let demo = demo_ctx(&state)?;
     let shoppers = demo::shoppers();
@@ -335,9 +374,18 @@ pub async fn app_proxy_stand_in(
         "{}{proxy_path}/{tail}?{query}&signature={signature}",
         demo.self_url
     );
-    let upstream = state
-        .http
-        .get(url)
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .map_err(|e| anyhow::anyhow!("demo app proxy: {e}"))?;
+    let mut call = state.http.request(method, url);
+    if !body.is_empty() {
+        if let Some(ct) = req.headers().get(header::CONTENT_TYPE)
+            && let Ok(ct) = ct.to_str()
+        {
+            call = call.header(reqwest::header::CONTENT_TYPE, ct);
+        }
+        call = call.body(body.to_vec());
+    }
+    let upstream = call
         .send()
         .await
         .map_err(|e| anyhow::anyhow!("demo app proxy could not reach the app: {e}"))?;
@@ -357,4 +405,11 @@ pub async fn app_proxy_stand_in(
         .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(body))
+}
+
+/// Accepts cart attribute updates like Shopify's `/cart/update.js` (the demo keeps no cart).
+pub async fn cart_update(body: web::Bytes) -> Result<HttpResponse, AppError> {
+    let v: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadRequest(format!("request body is not valid JSON: {e}")))?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "attributes": v.get("attributes") })))
 }

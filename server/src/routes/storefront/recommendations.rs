@@ -34,6 +34,7 @@ enum Format {
 struct Parsed {
     widget: String,
     product: Option<String>,
+    visitor: Option<String>,
     format: Format,
     explain: bool,
     exclude: Vec<String>,
@@ -86,8 +87,7 @@ impl RecommendationsQuery {
         crate::services::widgets::check_public_id(widget)
             .map_err(|_| AppError::field("widget", "is not a widget id"))?;
         let product = storefront_id(self.product.as_deref(), "product")?;
-        // Validated now; identity stitching and behaviour use it from the events work on.
-        storefront_id(self.visitor.as_deref(), "visitor")?;
+        let visitor = storefront_id(self.visitor.as_deref(), "visitor")?;
         let format = match self.format.as_deref() {
             None | Some("json") => Format::Json,
             Some("html") => Format::Html,
@@ -103,6 +103,7 @@ impl RecommendationsQuery {
         Ok(Parsed {
             widget: widget.to_owned(),
             product,
+            visitor,
             format,
             explain,
             exclude,
@@ -157,11 +158,12 @@ async fn respond(
     let ctx = Context {
         product: q.product,
         customer,
+        visitor: q.visitor,
         explain: q.explain,
         exclude: q.exclude,
         cart: q.cart,
     };
-    let recs = recommend::for_widget(&state.db, &state.models, shop, &widget, &ctx).await?;
+    let recs = recommend::for_visitor(state, shop, &widget, &ctx).await?;
     // Personalized: never cached by shared caches.
     let mut resp = HttpResponse::Ok();
     resp.insert_header(("Cache-Control", "private, no-store"));
