@@ -7,6 +7,8 @@
 //! skip silently.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+
 use std::path::{Path, PathBuf};
 
 use attune_server::config::Settings;
