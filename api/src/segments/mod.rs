@@ -99,6 +99,29 @@ pub struct SegmentMember {
     pub last_seen: String,
 }
 
+/// A group of similar shoppers found by clustering profiles, described in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MicroSegment {
+    pub size: u64,
+    /// Share of all profiles, 0..=1.
+    pub share: f64,
+    pub description: String,
+    /// Share of members who ordered at least once, 0..=1.
+    pub buyer_share: f64,
+    pub mean_orders: f64,
+    pub mean_total_spent: Money,
+    pub median_days_since_last_order: Option<f64>,
+    pub mean_sessions: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MicroSegmentList {
+    pub segments: Vec<MicroSegment>,
+    /// How well separated the groups are (silhouette, -1..=1).
+    pub silhouette: f64,
+    pub profiles: u64,
+}
+
 /// Body of create, update and preview calls. Members are raw JSON so a wrong type is reported
 /// against its field by [`SegmentInput::validate`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use attune_api::segments::{
     Segment, SegmentInput, SegmentList, SegmentMember, SegmentPreview, ValidSegment,
 };
-use attune_engine::profile::{CustomerSummary, ShopModels};
-use attune_engine::segments::{Membership, SegmentSet, Visitor, Vocabulary, compile};
+use attune_engine::profile::{CustomerSummary, MicroSegments, SegmentFeatures, ShopModels};
+use attune_engine::segments::{Field, Membership, SegmentSet, Visitor, Vocabulary, compile};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 
@@ -55,6 +55,7 @@ pub struct Population {
     vocab: Vocabulary,
     set: SegmentSet,
     rows: Vec<db::segments::SegmentRow>,
+    micro: MicroSegments,
 }
 
 #[derive(Default)]
@@ -184,10 +185,11 @@ impl SegmentCache {
                 profiles::intern_person(p, &mut vocab);
             }
             let set = compile_saved(&rows, &mut vocab)?;
-            let visitors = people
+            let visitors: Vec<Visitor> = people
                 .iter()
                 .map(|p| profiles::visitor_of(p, &models, &catalog, &vocab, ts))
                 .collect();
+            let micro = MicroSegments::fit(&visitors.iter().map(features).collect::<Vec<_>>());
             Ok(Population {
                 built: Instant::now(),
                 fingerprint: fp,
@@ -196,6 +198,7 @@ impl SegmentCache {
                 vocab,
                 set,
                 rows,
+                micro,
             })
         })
         .await
@@ -205,6 +208,59 @@ impl SegmentCache {
         write(&self.populations, shop, built.clone());
         Ok(built)
     }
+}
+
+/// What clustering compares shoppers on.
+fn features(v: &Visitor) -> SegmentFeatures {
+    let n = |f: Field| v.number(f).unwrap_or(0.0);
+    let sessions = n(Field::SessionsCount);
+    SegmentFeatures {
+        days_since_last_order: v.number(Field::DaysSinceLastOrder),
+        orders_count: n(Field::OrdersCount),
+        total_spent_minor: n(Field::TotalSpent),
+        average_order_value_minor: n(Field::AverageOrderValue),
+        discount_share: n(Field::DiscountShare),
+        sessions_count: sessions,
+        pages_per_session: if sessions > 0.0 {
+            n(Field::PagesViewed) / sessions
+        } else {
+            0.0
+        },
+        churn_risk: v.number(Field::ChurnRisk),
+    }
+}
+
+/// The shop's automatically found micro-segments.
+pub async fn micro(
+    db: &DatabaseConnection,
+    cache: &SegmentCache,
+    shop: ShopId,
+    currency: &str,
+) -> Result<attune_api::segments::MicroSegmentList, AppError> {
+    let pop = cache.population(db, shop).await?;
+    let total = pop.visitors.len().max(1) as f64;
+    Ok(attune_api::segments::MicroSegmentList {
+        segments: pop
+            .micro
+            .segments
+            .iter()
+            .map(|m| attune_api::segments::MicroSegment {
+                size: m.size as u64,
+                share: m.size as f64 / total,
+                description: m.description.clone(),
+                buyer_share: m.typical.buyer_share,
+                mean_orders: m.typical.mean_orders,
+                mean_total_spent: crate::services::catalog::money(
+                    m.typical.mean_total_spent_minor.round() as i64,
+                    currency,
+                ),
+                median_days_since_last_order: m.typical.median_days_since_last_order,
+                mean_sessions: m.typical.mean_sessions,
+            })
+            .collect(),
+        silhouette: pop.micro.silhouette,
+        profiles: pop.visitors.len() as u64,
+    })
 }
 
 /// Today's size of every segment, for the trend.

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             web::resource("/segments/templates").route(web::get().to(segments::templates_list)),
         )
         .service(web::resource("/segments/preview").route(web::post().to(segments::preview)))
+        .service(web::resource("/segments/micro").route(web::get().to(segments::micro)))
         .service(
             web::resource("/segments/{id}")
                 .route(web::put().to(segments::update))

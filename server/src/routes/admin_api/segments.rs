@@ -72,3 +72,12 @@ pub async fn delete(
     segments::delete(&state.db, session.shop, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+pub async fn micro(
+    state: web::Data<AppState>,
+    session: AdminSession,
+) -> Result<HttpResponse, AppError> {
+    let currency = currency(&state, &session).await?;
+    Ok(HttpResponse::Ok()
+        .json(segments::micro(&state.db, &state.segments, session.shop, &currency).await?))
+}
