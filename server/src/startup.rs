@@ -104,6 +104,7 @@ impl Application {
             models: Arc::new(ModelCache::default()),
             events,
             segments: Arc::default(),
+            widgets: Arc::default(),
             theme: Arc::new(Theme::load().context("could not load the theme extension")?),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))

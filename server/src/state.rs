@@ -18,6 +18,7 @@ pub struct AppState {
     pub models: Arc<ModelCache>,
     pub events: crate::services::events::EventSink,
     pub segments: Arc<crate::services::segments::SegmentCache>,
+    pub widgets: Arc<crate::services::widgets::WidgetCache>,
     pub shopify: Arc<Shopify>,
     pub jobs: Arc<crate::jobs::Wakeup>,
     pub cipher: Arc<crate::crypto::TokenCipher>,

@@ -176,3 +176,54 @@ pub async fn preview(
     };
     crate::services::recommend::for_widget(db, models, shop, &row, &ctx).await
 }
+
+/// Storefront lookups of widgets by public id, remembered for a second: a product page under
+/// load then asks the database once a second per widget, not once per shopper. A merchant's
+/// change (or an uninstall) reaches shoppers within that second.
+#[derive(Default)]
+pub struct WidgetCache {
+    entries: std::sync::RwLock<
+        std::collections::HashMap<String, (std::time::Instant, Option<(ShopId, WidgetRow)>)>,
+    >,
+}
+
+/// How long a looked-up widget is trusted.
+const WIDGET_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+/// Unknown ids are remembered too; past this many entries the cache starts over, so random ids
+/// cannot grow it without bound.
+const WIDGET_CACHE_MAX: usize = 10_000;
+
+impl WidgetCache {
+    /// The widget and its shop, when the widget exists and its shop has the app installed.
+    pub async fn live(
+        &self,
+        db: &DatabaseConnection,
+        public_id: &str,
+    ) -> Result<Option<(ShopId, WidgetRow)>, AppError> {
+        if let Some((at, found)) = self
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(public_id)
+            && at.elapsed() < WIDGET_TTL
+        {
+            return Ok(found.clone());
+        }
+        let found = match store::find_public(db, public_id).await? {
+            Some((shop, widget)) => crate::db::shops::get(db, shop)
+                .await?
+                .filter(|s| s.installed)
+                .map(|_| (shop, widget)),
+            None => None,
+        };
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= WIDGET_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(
+            public_id.to_owned(),
+            (std::time::Instant::now(), found.clone()),
+        );
+        Ok(found)
+    }
+}

@@ -118,16 +118,12 @@ pub async fn direct(
     query: web::Query<RecommendationsQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.parse()?;
-    let (shop, widget) = db::widgets::find_public(&state.db, &q.widget)
+    // A shop that uninstalled the app gets no more storefront answers.
+    let (shop, widget) = state
+        .widgets
+        .live(&state.db, &q.widget)
         .await?
         .ok_or_else(|| AppError::NotFound("no such widget".into()))?;
-    // A shop that uninstalled the app gets no more storefront answers.
-    if !db::shops::get(&state.db, shop)
-        .await?
-        .is_some_and(|s| s.installed)
-    {
-        return Err(AppError::NotFound("no such widget".into()));
-    }
     respond(&state, shop, widget, q, None).await
 }
 
