@@ -133,9 +133,14 @@ impl Application {
         .shutdown_timeout(shutdown)
         .run();
         let (stop_workers, stop) = tokio::sync::watch::channel(false);
-        let workers = (0..state.settings.jobs.workers)
+        let mut workers: Vec<tokio::task::JoinHandle<()>> = (0..state.settings.jobs.workers)
             .map(|_| crate::jobs::spawn(state.clone(), wakeup.clone(), stop.clone()))
             .collect();
+        workers.push(crate::services::recommend::spawn_scheduled_rebuild(
+            state.db.clone(),
+            state.models.clone(),
+            stop.clone(),
+        ));
         Ok(Application {
             port,
             server,

@@ -15,7 +15,7 @@ use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
 pub(crate) use model::index_catalog;
-pub use model::{ModelCache, REBUILD_EVERY, RECHECK, ShopModel};
+pub use model::{ModelCache, REBUILD_EVERY, RECHECK, ShopModel, spawn_scheduled_rebuild};
 
 use crate::db::widgets::WidgetRow;
 use crate::db::{self, ShopId, orders};

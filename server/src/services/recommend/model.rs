@@ -139,19 +139,19 @@ impl ModelCache {
     }
 
     /// The cached model if it needs no rebuild: checked within [`RECHECK`] (when no fingerprint
-    /// is given), or matching `fp` and not yet due.
+    /// is given), or matching `fp`. Age alone never makes a request wait: the scheduled
+    /// rebuild replaces old models in the background.
     fn fresh(&self, shop: ShopId, fp: Option<&Fingerprint>) -> Option<Arc<ShopModel>> {
-        let due = |m: &ShopModel| m.built_at.elapsed() >= REBUILD_EVERY;
         match fp {
             None => {
                 let models = self.models.read().unwrap_or_else(|p| p.into_inner());
                 let e = models.get(&shop)?;
-                (e.checked.elapsed() < RECHECK && !due(&e.model)).then(|| e.model.clone())
+                (e.checked.elapsed() < RECHECK).then(|| e.model.clone())
             }
             Some(fp) => {
                 let mut models = self.models.write().unwrap_or_else(|p| p.into_inner());
                 let e = models.get_mut(&shop)?;
-                if e.model.fingerprint == *fp && !due(&e.model) {
+                if e.model.fingerprint == *fp {
                     e.checked = Instant::now();
                     Some(e.model.clone())
                 } else {
@@ -161,14 +161,42 @@ impl ModelCache {
         }
     }
 
-    /// Shops with a model in memory, for the scheduled rebuild.
-    pub fn shops(&self) -> Vec<ShopId> {
-        self.models
+    /// Rebuilds, in the background, every model older than [`REBUILD_EVERY`]; requests keep
+    /// the old one until the new one is in.
+    pub async fn rebuild_due(&self, db: &DatabaseConnection) {
+        let due: Vec<ShopId> = self
+            .models
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .copied()
-            .collect()
+            .iter()
+            .filter(|(_, e)| e.model.built_at.elapsed() >= REBUILD_EVERY)
+            .map(|(shop, _)| *shop)
+            .collect();
+        for shop in due {
+            let rebuilt = async {
+                let fp = fingerprint(db, shop).await?;
+                let _one = self.building.lock().await;
+                build(db, shop, fp).await
+            }
+            .await;
+            match rebuilt {
+                Ok(m) => {
+                    self.models
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(
+                            shop,
+                            Entry {
+                                model: Arc::new(m),
+                                checked: Instant::now(),
+                            },
+                        );
+                }
+                Err(e) => {
+                    tracing::warn!(shop = %shop, error = %e, "scheduled model rebuild failed")
+                }
+            }
+        }
     }
 }
 
@@ -389,4 +417,23 @@ pub(crate) fn index_catalog(
         })
         .collect();
     (index_of, product_of, items)
+}
+
+/// How often the scheduled rebuild looks for models that are due.
+const SCHEDULE_TICK: Duration = Duration::from_secs(60);
+
+/// The background task that keeps models from growing old (stops with the server).
+pub fn spawn_scheduled_rebuild(
+    db: DatabaseConnection,
+    cache: Arc<ModelCache>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(SCHEDULE_TICK) => cache.rebuild_due(&db).await,
+                _ = stop.changed() => return,
+            }
+        }
+    })
 }
