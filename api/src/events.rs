@@ -506,3 +506,69 @@ mod tests {
         assert_eq!(f, ["events[0].at"]);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Any JSON value: objects with the batch's and events' own member names mixed in, so the
+    /// search reaches deep into the parser rather than stopping at "not an object".
+    fn json() -> impl Strategy<Value = Value> {
+        let key = prop_oneof![
+            Just("shop".to_owned()),
+            Just("visitor".to_owned()),
+            Just("consent".to_owned()),
+            Just("analytics".to_owned()),
+            Just("context".to_owned()),
+            Just("device".to_owned()),
+            Just("events".to_owned()),
+            Just("id".to_owned()),
+            Just("type".to_owned()),
+            Just("at".to_owned()),
+            Just("product".to_owned()),
+            Just("quantity".to_owned()),
+            Just("value_minor".to_owned()),
+            Just("query".to_owned()),
+            "[a-z_]{0,8}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            ".{0,20}".prop_map(Value::from),
+            prop_oneof![
+                Just("product_viewed"),
+                Just("page_viewed"),
+                Just("search_submitted"),
+                Just("x.myshopify.com"),
+                Just("mobile"),
+            ]
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::from),
+                prop::collection::vec((key.clone(), inner), 0..8)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_accepts_only_what_it_can_store(v in json(), now in 0i64..4_000_000_000) {
+            if let Ok(b) = parse_batch(&v, now) {
+                prop_assert!(is_storefront_id(&b.visitor));
+                prop_assert!(b.events.len() <= MAX_EVENTS);
+                prop_assert!(!b.events.is_empty() || !b.analytics_consent);
+                for e in &b.events {
+                    prop_assert!(e.at <= now + MAX_FUTURE_SECS && e.at >= now - MAX_AGE_SECS);
+                    prop_assert!(is_storefront_id(&e.id));
+                }
+            }
+        }
+    }
+}
