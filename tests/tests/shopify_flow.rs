@@ -119,6 +119,27 @@ async fn install_sync_webhook_recommend(backend: Backend) {
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM products").await, 34);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM orders").await, 200);
+    // The install also turned the web pixel on, pointed at our events endpoint, with
+    // settings that match the extension's definition (the stand-in checks them as Shopify does).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let settings = loop {
+        if let Some(s) = standin.stats().web_pixel_settings {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the web pixel was never activated"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
+    assert!(
+        settings["endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with("/storefront/events"),
+        "{settings}"
+    );
     assert!(count(&app, "SELECT COUNT(*) FROM product_collections").await > 0);
     // Tokens are stored encrypted: the access token the stand-in issued appears nowhere.
     let token = standin.stats().last_access_token.unwrap();

@@ -87,6 +87,16 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
             Ok(())
         }
         "sync_full" => services::sync::full(state, job.shop).await.map(|_| ()),
+        "activate_pixel" => {
+            services::install::activate_pixel(
+                &state.db,
+                &state.cipher,
+                &state.oauth,
+                &state.settings.app.url,
+                job.shop,
+            )
+            .await
+        }
         "sync_incremental" => services::sync::incremental(state, job.shop)
             .await
             .map(|_| ()),

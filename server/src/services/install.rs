@@ -107,7 +107,8 @@ pub async fn ensure_installed(
     install_with(db, cipher, shop, &token).await
 }
 
-/// Stores `token` for `shop`, marks it installed and queues its first full sync.
+/// Stores `token` for `shop`, marks it installed and queues its first full sync and the
+/// activation of its web pixel.
 pub async fn install_with(
     db: &DatabaseConnection,
     cipher: &TokenCipher,
@@ -120,6 +121,14 @@ pub async fn install_with(
         db,
         id,
         "sync_full",
+        serde_json::json!({}),
+        chrono::Utc::now(),
+    )
+    .await?;
+    db::jobs::enqueue(
+        db,
+        id,
+        "activate_pixel",
         serde_json::json!({}),
         chrono::Utc::now(),
     )
@@ -144,4 +153,22 @@ pub async fn admin_client(
     let token = unseal(cipher, &row.domain, &sealed)?;
     let client = oauth.admin_client(&domain, token)?;
     Ok((domain, client))
+}
+
+/// Turns the shop's web pixel on, pointed at this deployment's events endpoint. Safe to run
+/// again: a pixel that exists already counts as done.
+pub async fn activate_pixel(
+    db: &DatabaseConnection,
+    cipher: &TokenCipher,
+    oauth: &ShopifyOAuth,
+    app_url: &str,
+    shop: ShopId,
+) -> anyhow::Result<()> {
+    let (_, client) = admin_client(db, cipher, oauth, shop).await?;
+    let endpoint = format!("{}/storefront/events", app_url.trim_end_matches('/'));
+    let outcome = shopify::pixel::activate(&client, &endpoint)
+        .await
+        .context("web pixel activation failed")?;
+    tracing::info!(shop = %shop, ?outcome, "web pixel");
+    Ok(())
 }

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod payloads;
+pub mod pixel;
 pub mod standin;
 pub mod sync;
 

@@ -90,6 +90,8 @@ pub struct StandInStats {
     pub bulk_operations_started: u64,
     pub bulk_downloads: u64,
     pub webhooks_sent: u64,
+    /// The settings the app activated its web pixel with (`webPixelCreate`).
+    pub web_pixel_settings: Option<String>,
     pub last_access_token: Option<String>,
     pub last_refresh_token: Option<String>,
 }

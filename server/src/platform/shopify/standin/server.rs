@@ -351,6 +351,31 @@ impl Mutations for Runner<'_> {
                 Some(payload)
             }
             "bulkOperationCancel" => Some(self.bulk.cancel(self.base_url, args)),
+            "webPixelCreate" => {
+                let settings = args
+                    .get("webPixel")
+                    .and_then(|w| w.get("settings"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                // Shopify checks the settings against the extension's definition: ours
+                // declares one text field, `endpoint`.
+                let parsed: Option<Value> =
+                    settings.as_str().and_then(|s| serde_json::from_str(s).ok());
+                let valid = parsed
+                    .as_ref()
+                    .and_then(|p| p.as_object())
+                    .is_some_and(|o| {
+                        o.len() == 1 && o.get("endpoint").is_some_and(Value::is_string)
+                    });
+                Some(if self.stats.web_pixel_settings.is_some() {
+                    json!({"userErrors": [{"code": "TAKEN", "field": ["webPixel"], "message": "Web pixel is taken."}], "webPixel": null})
+                } else if !valid {
+                    json!({"userErrors": [{"code": "INVALID_SETTINGS", "field": ["webPixel", "settings"], "message": "The provided settings does not match the expected settings definition on the app."}], "webPixel": null})
+                } else {
+                    self.stats.web_pixel_settings = settings.as_str().map(str::to_owned);
+                    json!({"userErrors": [], "webPixel": {"id": "gid://shopify/WebPixel/1", "settings": settings}})
+                })
+            }
             _ => None,
         }
     }
