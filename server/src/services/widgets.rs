@@ -182,10 +182,11 @@ pub async fn preview(
 /// change (or an uninstall) reaches shoppers within that second.
 #[derive(Default)]
 pub struct WidgetCache {
-    entries: std::sync::RwLock<
-        std::collections::HashMap<String, (std::time::Instant, Option<(ShopId, WidgetRow)>)>,
-    >,
+    entries: std::sync::RwLock<std::collections::HashMap<String, Looked>>,
 }
+
+/// When a widget was looked up, and what was found (widget and shop, if live).
+type Looked = (std::time::Instant, Option<(ShopId, WidgetRow)>);
 
 /// How long a looked-up widget is trusted.
 const WIDGET_TTL: std::time::Duration = std::time::Duration::from_secs(1);
