@@ -92,7 +92,9 @@ impl Application {
         } else {
             2
         };
-        let events = crate::services::events::EventSink::start(db.clone(), writers);
+        let segments: Arc<crate::services::segments::SegmentCache> = Arc::default();
+        let events =
+            crate::services::events::EventSink::start(db.clone(), writers, segments.clone());
         let state = AppState {
             jobs: wakeup.clone(),
             cipher,
@@ -103,7 +105,7 @@ impl Application {
             mode: Arc::new(mode),
             models: Arc::new(ModelCache::default()),
             events,
-            segments: Arc::default(),
+            segments,
             widgets: Arc::default(),
             theme: Arc::new(Theme::load().context("could not load the theme extension")?),
             http: reqwest::Client::builder()

@@ -36,12 +36,17 @@ pub struct EventSink {
 impl EventSink {
     /// Starts `writers` writer tasks on the current runtime. SQLite has one writer at a time
     /// anyway; PostgreSQL gains from two.
-    pub fn start(db: DatabaseConnection, writers: usize) -> Self {
+    pub fn start(
+        db: DatabaseConnection,
+        writers: usize,
+        segments: std::sync::Arc<crate::services::segments::SegmentCache>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(QUEUE);
         let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
         for _ in 0..writers.max(1) {
             let db = db.clone();
             let rx = rx.clone();
+            let segments = segments.clone();
             tokio::spawn(async move {
                 loop {
                     let mut group = Vec::new();
@@ -58,7 +63,7 @@ impl EventSink {
                             }
                         }
                     }
-                    write_group(&db, group).await;
+                    write_group(&db, &segments, group).await;
                 }
             });
         }
@@ -79,12 +84,36 @@ impl EventSink {
     }
 }
 
-async fn write_group(db: &DatabaseConnection, group: Vec<Job>) {
+/// Hands stored events to the segments' population view, so live counts follow them.
+fn absorb(segments: &crate::services::segments::SegmentCache, b: &VisitorBatch) {
+    let seen: Vec<crate::services::profiles::SeenEvent> = b
+        .events
+        .iter()
+        .filter_map(|e| {
+            crate::services::profiles::SeenEvent::from_parts(
+                e.kind,
+                e.occurred_at.timestamp(),
+                &e.product,
+                &e.payload,
+            )
+        })
+        .collect();
+    segments.absorb(b.shop, &b.visitor_key, b.customer, &seen);
+}
+
+async fn write_group(
+    db: &DatabaseConnection,
+    segments: &crate::services::segments::SegmentCache,
+    group: Vec<Job>,
+) {
     let now = Utc::now();
     let batches: Vec<VisitorBatch> = group.iter().map(|j| j.batch.clone()).collect();
     match db::events::store(db, &batches, now).await {
         Ok(results) => {
             for (job, r) in group.into_iter().zip(results) {
+                if r.stored > 0 {
+                    absorb(segments, &job.batch);
+                }
                 let _ = job.done.send(Ok(r));
             }
         }
@@ -96,8 +125,10 @@ async fn write_group(db: &DatabaseConnection, group: Vec<Job>) {
                     .await
                     .map(|mut v| v.pop().unwrap_or_default())
                     .map_err(|e| e.to_string());
-                if let Err(e) = &r {
-                    tracing::error!(error = %e, "event batch not stored");
+                match &r {
+                    Ok(stored) if stored.stored > 0 => absorb(segments, &job.batch),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "event batch not stored"),
                 }
                 let _ = job.done.send(r);
             }

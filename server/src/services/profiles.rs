@@ -127,7 +127,17 @@ pub struct SeenEvent {
 
 impl SeenEvent {
     pub fn from_row(e: &storefront_event::Model) -> Option<Self> {
-        let kind = match WireKind::parse(&e.kind)? {
+        Self::from_parts(
+            &e.kind,
+            e.occurred_at.timestamp(),
+            &e.platform_product_id,
+            &e.payload,
+        )
+    }
+
+    /// From a stored event's columns: kind, time, product id (empty for none), payload.
+    pub fn from_parts(kind: &str, at: i64, product: &str, p: &serde_json::Value) -> Option<Self> {
+        let kind = match WireKind::parse(kind)? {
             WireKind::PageViewed => EventKind::PageViewed,
             WireKind::ProductViewed => EventKind::ProductViewed,
             WireKind::CollectionViewed => EventKind::CollectionViewed,
@@ -136,11 +146,10 @@ impl SeenEvent {
             WireKind::CheckoutStarted => EventKind::CheckoutStarted,
             WireKind::CheckoutCompleted => EventKind::CheckoutCompleted,
         };
-        let p = &e.payload;
         Some(SeenEvent {
             kind,
-            at: e.occurred_at.timestamp(),
-            product: Some(e.platform_product_id.clone()).filter(|s| !s.is_empty()),
+            at,
+            product: Some(product.to_owned()).filter(|s| !s.is_empty()),
             collection: p
                 .get("collection")
                 .and_then(|v| v.as_str())

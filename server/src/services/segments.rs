@@ -5,7 +5,7 @@
 //! - [`ShopSegments`] for the storefront: compiled rules, the shop's fitted customer models and
 //!   its catalog facts; a visitor's own facts are read fresh per request.
 //! - [`Population`] for the admin: every profile's facts prebuilt, so a count is a loop over
-//!   them. Rebuilt at most every [`POPULATION_TTL`]: counts trail new events by that much.
+//!   them, kept current with this process's events and rebuilt every [`POPULATION_TTL`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -24,8 +24,10 @@ use crate::error::AppError;
 use crate::services::profiles::{self, CatalogFacts, Person};
 use crate::services::segment_rules;
 
-/// How stale the admin's population view may get.
-pub const POPULATION_TTL: Duration = Duration::from_secs(60);
+/// How long the admin's population view goes between full rebuilds. Events stored by this
+/// process are folded in at once; this bounds how late other processes' events, and time
+/// passing (recency, windows), show in counts.
+pub const POPULATION_TTL: Duration = Duration::from_secs(300);
 /// Profiles shown as a sample of a segment.
 const SAMPLE: usize = 10;
 /// Days of size history in the list's trend.
@@ -46,16 +48,32 @@ pub struct ShopSegments {
     pub catalog: CatalogFacts,
 }
 
-/// Every profile of a shop, facts prebuilt.
+/// Every profile of a shop, facts prebuilt; events this process stores are folded in as they
+/// arrive ([`SegmentCache::absorb`]), so counts follow behaviour without a rebuild.
 pub struct Population {
     built: Instant,
     fingerprint: Fingerprint,
-    people: Vec<Person>,
-    visitors: Vec<Visitor>,
-    vocab: Vocabulary,
     set: SegmentSet,
     rows: Vec<db::segments::SegmentRow>,
     micro: MicroSegments,
+    models: ShopModels,
+    catalog: CatalogFacts,
+    live: RwLock<Live>,
+}
+
+/// The part of a population that changes with each event.
+struct Live {
+    people: Vec<Person>,
+    visitors: Vec<Visitor>,
+    vocab: Vocabulary,
+    /// Person id (visitor key or `customer-<id>`) -> position.
+    index: HashMap<String, usize>,
+}
+
+impl Population {
+    fn live(&self) -> std::sync::RwLockReadGuard<'_, Live> {
+        self.live.read().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 #[derive(Default)]
@@ -140,7 +158,6 @@ impl SegmentCache {
         if let Some(s) = read(&self.shops, shop).filter(|s| s.fingerprint == fp) {
             return Ok(s);
         }
-        let pop = self.population(db, shop).await?;
         let mut vocab = Vocabulary::new();
         profiles::intern_fixed(&mut vocab);
         let catalog = CatalogFacts::load(db, shop).await?;
@@ -148,11 +165,29 @@ impl SegmentCache {
         let rows = db::segments::list(db, shop).await?;
         let set = compile_saved(&rows, &mut vocab)?;
         let now = Utc::now().timestamp();
+        let mut orders: HashMap<i64, Vec<attune_engine::profile::OrderFact>> = HashMap::new();
+        for (customer, at, total, discount) in db::orders::customer_orders(db, shop).await? {
+            orders
+                .entry(customer)
+                .or_default()
+                .push(attune_engine::profile::OrderFact {
+                    at: at.timestamp(),
+                    total_minor: total,
+                    discounted: discount > 0,
+                });
+        }
+        let people: Vec<Person> = orders
+            .into_values()
+            .map(|orders| Person {
+                orders,
+                ..Default::default()
+            })
+            .collect();
         let built = Arc::new(ShopSegments {
             fingerprint: fp,
             set,
             vocab,
-            models: fit_models(&pop.people, &catalog, now),
+            models: fit_models(&people, &catalog, now),
             catalog,
         });
         write(&self.shops, shop, built.clone());
@@ -190,15 +225,25 @@ impl SegmentCache {
                 .map(|p| profiles::visitor_of(p, &models, &catalog, &vocab, ts))
                 .collect();
             let micro = MicroSegments::fit(&visitors.iter().map(features).collect::<Vec<_>>());
+            let index = people
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.id.clone(), i))
+                .collect();
             Ok(Population {
                 built: Instant::now(),
                 fingerprint: fp,
-                people,
-                visitors,
-                vocab,
                 set,
                 rows,
                 micro,
+                models,
+                catalog,
+                live: RwLock::new(Live {
+                    people,
+                    visitors,
+                    vocab,
+                    index,
+                }),
             })
         })
         .await
@@ -207,6 +252,62 @@ impl SegmentCache {
         record_sizes(db, shop, &built).await?;
         write(&self.populations, shop, built.clone());
         Ok(built)
+    }
+}
+
+impl SegmentCache {
+    /// Folds events this process just stored into the shop's population view, if it has one:
+    /// the person's facts are recomputed from their updated history.
+    pub fn absorb(
+        &self,
+        shop: ShopId,
+        visitor_key: &str,
+        customer: Option<i64>,
+        events: &[profiles::SeenEvent],
+    ) {
+        let Some(pop) = read(&self.populations, shop) else {
+            return;
+        };
+        let now = Utc::now().timestamp();
+        let mut live = pop.live.write().unwrap_or_else(|p| p.into_inner());
+        let Live {
+            people,
+            visitors,
+            vocab,
+            index,
+        } = &mut *live;
+        let id = match customer {
+            Some(c) => format!("customer-{c}"),
+            None => visitor_key.to_owned(),
+        };
+        let i = match index.get(&id).or_else(|| index.get(visitor_key)) {
+            Some(&i) => i,
+            None => {
+                people.push(Person {
+                    id: id.clone(),
+                    customer,
+                    first_seen: events.iter().map(|e| e.at).min(),
+                    ..Default::default()
+                });
+                visitors.push(Visitor::new());
+                index.insert(id, people.len() - 1);
+                people.len() - 1
+            }
+        };
+        let person = &mut people[i];
+        person.events.extend(events.iter().cloned());
+        person.events.sort_by_key(|e| std::cmp::Reverse(e.at));
+        person.events.truncate(profiles::MAX_EVENTS as usize);
+        person.last_seen = person.events.first().map(|e| e.at).max(person.last_seen);
+        profiles::intern_person(person, vocab);
+        profiles::fill(
+            &mut visitors[i],
+            person,
+            &pop.models,
+            &pop.catalog,
+            vocab,
+            now,
+        );
     }
 }
 
@@ -238,7 +339,8 @@ pub async fn micro(
     currency: &str,
 ) -> Result<attune_api::segments::MicroSegmentList, AppError> {
     let pop = cache.population(db, shop).await?;
-    let total = pop.visitors.len().max(1) as f64;
+    let profiles = pop.live().visitors.len();
+    let total = profiles.max(1) as f64;
     Ok(attune_api::segments::MicroSegmentList {
         segments: pop
             .micro
@@ -259,7 +361,7 @@ pub async fn micro(
             })
             .collect(),
         silhouette: pop.micro.silhouette,
-        profiles: pop.visitors.len() as u64,
+        profiles: profiles as u64,
     })
 }
 
@@ -282,7 +384,8 @@ fn sizes(pop: &Population) -> HashMap<String, u64> {
     let now = Utc::now().timestamp();
     let mut counts = vec![0u64; pop.set.len()];
     let mut m = Membership::new();
-    for v in &pop.visitors {
+    let live = pop.live();
+    for v in &live.visitors {
         pop.set.evaluate_into(v, now, &mut m);
         for i in m.iter() {
             if let Some(c) = counts.get_mut(i.0 as usize) {
@@ -321,16 +424,17 @@ pub async fn preview(
     currency: &str,
 ) -> Result<SegmentPreview, AppError> {
     let pop = cache.population(db, shop).await?;
-    let mut vocab = pop.vocab.clone();
+    let live = pop.live();
+    let mut vocab = live.vocab.clone();
     let draft = compile(&segment_rules::to_engine(&valid.rule), &mut vocab, |id| {
         pop.set.index_of(id)
     })
     .map_err(|e| AppError::field("rules", e.to_string()))?;
     let now = Utc::now().timestamp();
-    let count = pop.set.count(&draft, &pop.visitors, now);
+    let count = pop.set.count(&draft, &live.visitors, now);
     let mut sample = Vec::new();
     let mut m = Membership::new();
-    for (p, v) in pop.people.iter().zip(&pop.visitors) {
+    for (p, v) in live.people.iter().zip(&live.visitors) {
         if sample.len() >= SAMPLE || sample.len() as u64 >= count {
             break;
         }
@@ -341,7 +445,7 @@ pub async fn preview(
     }
     Ok(SegmentPreview {
         count,
-        total: pop.visitors.len() as u64,
+        total: live.visitors.len() as u64,
         sample,
     })
 }
