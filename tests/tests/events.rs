@@ -303,7 +303,7 @@ async fn sigkill_loses_nothing_acknowledged(backend: Backend) {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(180);
     while client.get(format!("{base}/readyz")).send().await.is_err() {
         assert!(Instant::now() < deadline, "demo did not start");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -335,7 +335,8 @@ async fn sigkill_loses_nothing_acknowledged(backend: Backend) {
         }));
     }
     // Let acknowledgements pile up, then kill without warning.
-    while acked.lock().unwrap().len() < 4_000 {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while acked.lock().unwrap().len() < 2_000 {
         assert!(Instant::now() < deadline, "too few events acknowledged");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
