@@ -32,6 +32,9 @@ fn App() -> impl IntoView {
                     <Route path=path!("/admin/widgets") view=pages::widgets::WidgetList />
                     <Route path=path!("/admin/widgets/new") view=pages::widgets::WidgetNew />
                     <Route path=path!("/admin/widgets/:id") view=pages::widgets::WidgetEdit />
+                    <Route path=path!("/admin/segments") view=pages::segments::SegmentList />
+                    <Route path=path!("/admin/segments/new") view=pages::segments::SegmentNew />
+                    <Route path=path!("/admin/segments/:id") view=pages::segments::SegmentEdit />
                     <Route path=path!("/admin/privacy") view=pages::privacy::Privacy />
                 </Routes>
             </Shell>
@@ -47,6 +50,7 @@ fn Shell(children: Children) -> impl IntoView {
         <ui-nav-menu>
             <a href="/admin" rel="home">"Home"</a>
             <a href="/admin/widgets">"Widgets"</a>
+            <a href="/admin/segments">"Segments"</a>
             <a href="/admin/privacy">"Privacy requests"</a>
         </ui-nav-menu>
         {demo.then(|| view! {
@@ -61,6 +65,7 @@ fn Shell(children: Children) -> impl IntoView {
                 <p class="brand">"Attune"</p>
                 <A href="/admin" exact=true>"Home"</A>
                 <A href="/admin/widgets">"Widgets"</A>
+                <A href="/admin/segments">"Segments"</A>
                 <A href="/admin/privacy">"Privacy requests"</A>
                 {demo.then(|| view! { <a href="/demo" target="_blank" rel="noopener">"Demo storefront ↗"</a> })}
             </nav>

@@ -86,15 +86,8 @@ impl Application {
                 cipher: cipher.clone(),
             }),
         ));
-        // SQLite takes one writer at a time; PostgreSQL gains from a second.
-        let writers = if crate::db::backend_name(&db) == "sqlite" {
-            1
-        } else {
-            2
-        };
         let segments: Arc<crate::services::segments::SegmentCache> = Arc::default();
-        let events =
-            crate::services::events::EventSink::start(db.clone(), writers, segments.clone());
+        let events = crate::services::events::EventSink::start(db.clone(), segments.clone());
         let state = AppState {
             jobs: wakeup.clone(),
             cipher,

@@ -26,23 +26,37 @@ register(async ({ analytics, browser, init, settings }) => {
 
   let queue = [];
   let timer = null;
+  const post = async (body) => {
+    // The sandbox's sendBeacon answers with a promise: a bare call is always truthy, which
+    // would hide a refused beacon and skip the fallback.
+    let queued = false;
+    try { queued = await browser.sendBeacon(endpoint, body); } catch (e) { queued = false; }
+    if (queued) return;
+    // text/plain: no CORS preflight.
+    await fetch(endpoint, { method: 'POST', body, keepalive: true, headers: { 'Content-Type': 'text/plain' } }).catch(() => {});
+  };
   const flush = () => {
     clearTimeout(timer);
     timer = null;
-    while (queue.length) {
-      const body = JSON.stringify({ shop, visitor, events: queue.splice(0, MAX_BATCH) });
-      // text/plain: no CORS preflight; sendBeacon survives the page being closed.
-      if (!browser.sendBeacon(endpoint, body)) {
-        fetch(endpoint, { method: 'POST', body, keepalive: true, headers: { 'Content-Type': 'text/plain' } }).catch(() => {});
-      }
-    }
+    while (queue.length) post(JSON.stringify({ shop, visitor, events: queue.splice(0, MAX_BATCH) }));
   };
   const push = (event, type, props) => {
     queue.push(Object.assign({ id: String(event.id).slice(0, 64).replace(/[^A-Za-z0-9._-]/g, '_'), type, at: Date.parse(event.timestamp) || Date.now() }, props));
     if (queue.length >= MAX_BATCH) flush();
     else if (!timer) timer = setTimeout(flush, 1000);
   };
-  const minor = (money) => (money && typeof money.amount === 'number' ? Math.round(money.amount * 100) : undefined);
+  // Minor units as the server counts them (server/src/money.rs): not every currency has cents,
+  // so a yen price times 100 would be a hundred times too large.
+  const ZERO_DECIMAL = ['JPY', 'KRW', 'VND', 'CLP', 'ISK', 'HUF', 'XOF', 'XAF'];
+  const THREE_DECIMAL = ['BHD', 'KWD', 'OMR', 'JOD', 'TND'];
+  const minor = (money) => {
+    const amount = money ? Number(money.amount) : NaN;
+    // The server refuses a whole batch over one bad value: leave a strange amount out instead.
+    if (!money || money.amount === null || !(amount >= 0) || !Number.isFinite(amount)) return undefined;
+    const code = String(money.currencyCode || '').toUpperCase();
+    const exp = ZERO_DECIMAL.includes(code) ? 0 : THREE_DECIMAL.includes(code) ? 3 : 2;
+    return Math.round(amount * 10 ** exp);
+  };
   const productId = (variant) => (variant && variant.product && variant.product.id ? String(variant.product.id).replace(/\D/g, '') : '');
   const path = (event) => {
     try { return new URL(event.context.document.location.href).pathname.slice(0, 500); } catch (e) { return undefined; }

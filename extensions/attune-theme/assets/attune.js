@@ -49,7 +49,11 @@
         // Refused (perhaps after agreeing): the server forgets what this browser sent.
         const old = localStorage.getItem(KEY);
         localStorage.removeItem(KEY);
-        if (old) send({ visitor: old, shop: cfg.shop, consent: { analytics: false }, events: [] });
+        if (old) {
+          send({ visitor: old, shop: cfg.shop, consent: { analytics: false }, events: [] });
+          // Else the id rides on the cart into an order, whose webhook would link it again.
+          cart('');
+        }
       } else {
         id = localStorage.getItem(KEY);
         if (!id || !/^[0-9a-f-]{16,64}$/i.test(id)) {
@@ -71,6 +75,14 @@
     if (beacon && navigator.sendBeacon && navigator.sendBeacon(url, data)) return Promise.resolve();
     return fetch(url, { method: 'POST', body: data, keepalive: true, credentials: 'same-origin', headers: { 'Content-Type': 'text/plain' } })
       .catch((e) => log('events not sent:', e.message));
+  };
+  // The visitor id rides on the cart into the order, which reaches us signed: that links this
+  // browser to the customer who checks out. Shopify drops an attribute set to ''.
+  const cart = (id) => {
+    if (!cfg.shop) return;
+    fetch('/cart/update.js', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ attributes: { _attune_visitor: id } }) })
+      .then((r) => { if (r.ok) try { sessionStorage.setItem('attune_cart', id); } catch (e) { /* no storage */ } })
+      .catch(() => {});
   };
   let vid = visitor();
   doc.addEventListener('visitorConsentCollected', () => { vid = visitor(); });
@@ -121,14 +133,10 @@
       flush(true);
     }, true);
   }
-  // The visitor id rides on the cart into the order, which reaches us signed: that links this
-  // browser to the customer who checks out.
   vid.then((id) => {
-    if (!id || !cfg.shop) return;
+    if (!id) return;
     try { if (sessionStorage.getItem('attune_cart') === id) return; } catch (e) { /* no storage */ }
-    fetch('/cart/update.js', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ attributes: { _attune_visitor: id } }) })
-      .then((r) => { if (r.ok) try { sessionStorage.setItem('attune_cart', id); } catch (e) { /* no storage */ } })
-      .catch(() => {});
+    cart(id);
   });
 
   const load = async (sec) => {

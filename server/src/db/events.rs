@@ -31,6 +31,10 @@ pub struct VisitorBatch {
     /// Our customer row id, only ever from signed data (app proxy, order webhooks).
     pub customer: Option<i64>,
     pub events: Vec<NewEvent>,
+    /// The shopper refused analytics: delete the visitor (and by cascade its events and
+    /// profile) instead of storing anything. Queued with the batches, so a batch sent before the
+    /// refusal cannot land after it.
+    pub forget: bool,
 }
 
 /// What became of one batch.
@@ -51,6 +55,12 @@ pub async fn store(
     let mut ids: HashMap<(i64, &str), i64> = HashMap::new();
     let mut out = Vec::with_capacity(batches.len());
     for b in batches {
+        if b.forget {
+            ids.remove(&(b.shop.get(), b.visitor_key.as_str()));
+            forget_visitor(&txn, b.shop, &b.visitor_key).await?;
+            out.push(Stored::default());
+            continue;
+        }
         let visitor_id = match ids.get(&(b.shop.get(), b.visitor_key.as_str())) {
             Some(&id) => id,
             None => {
@@ -129,15 +139,24 @@ async fn upsert_visitor(
         .ok_or_else(|| DbErr::RecordNotInserted)
 }
 
-/// Links a visitor to a customer (from signed data), creating the visitor if needed.
+/// Links a known visitor to a customer (from signed data). A visitor we hold nothing about
+/// (never consented, or forgotten since) is not created.
 pub async fn stitch(
     db: &impl ConnectionTrait,
     shop: ShopId,
     visitor_key: &str,
     customer: i64,
-    now: DateTime<Utc>,
-) -> Result<i64, DbErr> {
-    upsert_visitor(db, shop, visitor_key, Some(customer), now).await
+) -> Result<bool, DbErr> {
+    let r = visitor::Entity::update_many()
+        .col_expr(
+            visitor::Column::CustomerId,
+            sea_orm::sea_query::Expr::value(customer),
+        )
+        .filter(visitor::Column::ShopId.eq(shop.get()))
+        .filter(visitor::Column::VisitorKey.eq(visitor_key))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected > 0)
 }
 
 pub async fn find_visitor(

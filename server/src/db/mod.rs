@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 pub use sea_orm::DbErr;
 
@@ -111,6 +111,16 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         DbBackend::Sqlite => "sqlite",
         _ => "other",
     }
+}
+
+/// Refreshes the query planner's statistics after a bulk load. PostgreSQL otherwise plans
+/// joins over freshly filled tables as if they were nearly empty (a nested loop over thousands
+/// of orders took 35 s instead of 0.1 s); SQLite plans well without it.
+pub async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    Ok(())
 }
 
 /// Applies pending migrations. Idempotent; when two processes start at once the loser of

@@ -114,6 +114,7 @@ pub async fn ensure_loaded(
     .await?;
     seed_widgets(&txn, shop.id).await?;
     txn.commit().await?;
+    crate::db::analyze(db).await?;
     Ok(shop)
 }
 

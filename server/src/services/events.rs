@@ -34,16 +34,15 @@ pub struct EventSink {
 }
 
 impl EventSink {
-    /// Starts `writers` writer tasks on the current runtime. SQLite has one writer at a time
-    /// anyway; PostgreSQL gains from two.
+    /// Starts the writer task on the current runtime. One writer keeps batches in arrival
+    /// order (a refusal is never overtaken); group commit gives it the throughput.
     pub fn start(
         db: DatabaseConnection,
-        writers: usize,
         segments: std::sync::Arc<crate::services::segments::SegmentCache>,
     ) -> Self {
         let (tx, rx) = mpsc::channel::<Job>(QUEUE);
         let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
-        for _ in 0..writers.max(1) {
+        {
             let db = db.clone();
             let rx = rx.clone();
             let segments = segments.clone();
@@ -158,8 +157,16 @@ pub async fn ingest(
     customer: Option<&str>,
 ) -> Result<EventsAccepted, AppError> {
     if !batch.analytics_consent {
-        // Refused analytics: store nothing, and forget what this browser sent before.
-        db::events::forget_visitor(db, shop, &batch.visitor).await?;
+        // Refused analytics: store nothing, and forget what this browser sent before, in
+        // queue order so an earlier batch still in flight cannot outlive the refusal.
+        sink.submit(VisitorBatch {
+            shop,
+            visitor_key: batch.visitor,
+            customer: None,
+            events: Vec::new(),
+            forget: true,
+        })
+        .await?;
         return Ok(EventsAccepted {
             stored: 0,
             duplicates: 0,
@@ -207,6 +214,7 @@ pub async fn ingest(
             visitor_key: batch.visitor,
             customer,
             events,
+            forget: false,
         })
         .await?;
     Ok(EventsAccepted {
@@ -240,7 +248,7 @@ pub async fn stitch(
     customer_platform_id: &str,
 ) -> Result<(), AppError> {
     let customer = customer_row(db, shop, customer_platform_id).await?;
-    db::events::stitch(db, shop, visitor_key, customer, Utc::now()).await?;
+    db::events::stitch(db, shop, visitor_key, customer).await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 //! - [`Population`] for the admin: every profile's facts prebuilt, so a count is a loop over
 //!   them, kept current with this process's events and rebuilt every [`POPULATION_TTL`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -80,7 +80,15 @@ impl Population {
 pub struct SegmentCache {
     shops: RwLock<HashMap<ShopId, Arc<ShopSegments>>>,
     populations: RwLock<HashMap<ShopId, Arc<Population>>>,
+    /// Customers of a set of segments, recomputed at most once a minute.
+    audiences: RwLock<HashMap<(ShopId, Vec<String>), Audience>>,
 }
+
+/// When an audience was computed, and its customers.
+type Audience = (Instant, Arc<HashSet<i64>>);
+
+/// How long a segment audience (for trending within segments) is reused.
+const AUDIENCE_TTL: Duration = Duration::from_secs(60);
 
 fn read<T: Clone>(lock: &RwLock<HashMap<ShopId, T>>, shop: ShopId) -> Option<T> {
     lock.read()
@@ -558,7 +566,7 @@ pub async fn delete(
             .is_some_and(|a| a.iter().any(|s| s.as_str() == Some(public_id)))
         {
             return Err(AppError::BadRequest(format!(
-                "segment targets widget \"{}\"; change that widget first",
+                "widget \"{}\" is limited to this segment; change that widget first",
                 w.name
             )));
         }
@@ -590,4 +598,47 @@ pub async fn membership(
     Ok(m.iter()
         .filter_map(|i| s.set.id(i).map(str::to_owned))
         .collect())
+}
+
+/// Customers (our row ids) in any of these segments, from the population view: the audience
+/// whose purchases "trending in segment" counts.
+pub async fn customers_in(
+    db: &DatabaseConnection,
+    cache: &SegmentCache,
+    shop: ShopId,
+    segments: &[String],
+) -> Result<Arc<HashSet<i64>>, AppError> {
+    let key = (shop, segments.to_vec());
+    if let Some((at, found)) = cache
+        .audiences
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        && at.elapsed() < AUDIENCE_TTL
+    {
+        return Ok(found.clone());
+    }
+    let pop = cache.population(db, shop).await?;
+    let wanted: Vec<_> = segments
+        .iter()
+        .filter_map(|s| pop.set.index_of(s))
+        .collect();
+    let now = Utc::now().timestamp();
+    let live = pop.live();
+    let mut m = Membership::new();
+    let mut out = HashSet::new();
+    for (p, v) in live.people.iter().zip(&live.visitors) {
+        let Some(c) = p.customer else { continue };
+        pop.set.evaluate_into(v, now, &mut m);
+        if wanted.iter().any(|&i| m.contains(i)) {
+            out.insert(c);
+        }
+    }
+    let out = Arc::new(out);
+    let mut audiences = cache.audiences.write().unwrap_or_else(|p| p.into_inner());
+    if audiences.len() > 1_000 {
+        audiences.clear();
+    }
+    audiences.insert(key, (Instant::now(), out.clone()));
+    Ok(out)
 }

@@ -206,6 +206,8 @@ async fn finish(
             s.phase = String::new();
             s.cursor = Some(started);
             save(state, shop, &s).await?;
+            // After a sync's bulk writes, let PostgreSQL's planner see the new row counts.
+            db::analyze(&state.db).await?;
             schedule_reconciliation(state, shop).await?;
             Ok(s)
         }

@@ -112,7 +112,7 @@ pub async fn apply(
             if let (Some(key), Some(customer)) = (&o.visitor_key, &o.customer_platform_id)
                 && let Some(row) = db::orders::customer_row_id(&txn, shop, customer).await?
             {
-                db::events::stitch(&txn, shop, key, row, chrono::Utc::now()).await?;
+                db::events::stitch(&txn, shop, key, row).await?;
             }
             txn.commit().await?;
             outcome(a)

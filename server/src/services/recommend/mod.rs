@@ -67,6 +67,24 @@ pub async fn for_visitor(
                 products: Vec::new(),
             });
         }
+        if widget.strategy == Strategy::Trending.as_str() {
+            let audience = crate::services::segments::customers_in(
+                &state.db,
+                &state.segments,
+                shop,
+                &rules.segments,
+            )
+            .await?;
+            return answer(
+                &state.db,
+                &state.models,
+                shop,
+                widget,
+                ctx,
+                Some(audience.as_ref()),
+            )
+            .await;
+        }
     }
     for_widget(&state.db, &state.models, shop, widget, ctx).await
 }
@@ -151,13 +169,25 @@ fn compile_rules(model: &ShopModel, rules: &WidgetRules, k: usize, hide_bought: 
     r
 }
 
-#[tracing::instrument(skip_all, fields(shop = %shop, widget = %widget.public_id))]
+/// The widget's list for this context, for everyone (no audience).
 pub async fn for_widget(
     db: &DatabaseConnection,
     cache: &ModelCache,
     shop: ShopId,
     widget: &WidgetRow,
     ctx: &Context,
+) -> Result<Recommendations, AppError> {
+    answer(db, cache, shop, widget, ctx, None).await
+}
+
+#[tracing::instrument(skip_all, fields(shop = %shop, widget = %widget.public_id))]
+async fn answer(
+    db: &DatabaseConnection,
+    cache: &ModelCache,
+    shop: ShopId,
+    widget: &WidgetRow,
+    ctx: &Context,
+    audience: Option<&HashSet<i64>>,
 ) -> Result<Recommendations, AppError> {
     let summary = summary(widget)?;
     let strategy = summary.strategy;
@@ -203,6 +233,7 @@ pub async fn for_widget(
         cart: &cart,
         recent_views: &recent,
         next_user,
+        audience,
         now: Utc::now().timestamp(),
     };
     // Over-fetch: the merchant's rules may remove some.

@@ -60,6 +60,8 @@ pub struct ShopModel {
     pub(super) next: Option<NextBasketModel>,
     /// Our customer row id -> the next-basket model's user index.
     pub(super) customer_idx: HashMap<i64, u32>,
+    /// Our customer row id -> what they bought `(item, unix time)`: trending within a segment.
+    pub(super) bought_by: HashMap<i64, Vec<(u32, i64)>>,
     /// Dense engine index -> product, over every product of the shop.
     pub(super) products: Vec<ProductRow>,
     /// What merchant rules read of each product, by dense index.
@@ -264,6 +266,7 @@ fn assemble(
     let mut customers: HashMap<i64, u32> = HashMap::new();
     let mut interactions: Vec<Interaction> = Vec::new();
     let mut order_idx: HashMap<i64, u32> = HashMap::new();
+    let mut bought_by: HashMap<i64, Vec<(u32, i64)>> = HashMap::new();
     let mut current_order = None;
     for (order_id, product_id, placed_at, customer) in lines {
         let Some(&idx) = index_of.get(&product_id) else {
@@ -278,6 +281,10 @@ fn assemble(
         }
         purchases.push((idx, placed_at.timestamp()));
         if let Some(c) = customer {
+            bought_by
+                .entry(c)
+                .or_default()
+                .push((idx, placed_at.timestamp()));
             let next = customers.len() as u32;
             let c = *customers.entry(c).or_insert(next);
             by_customer.push((c, idx, placed_at.timestamp()));
@@ -363,6 +370,7 @@ fn assemble(
         built_at: Instant::now(),
         next,
         customer_idx: customers,
+        bought_by,
         copurchase: CoPurchase::build(n, baskets.iter().map(Vec::as_slice), MAX_NEIGHBORS),
         coview: CoPurchase::build(n, sessions.iter().map(Vec::as_slice), MAX_NEIGHBORS),
         content: ContentIndex::build(&items),

@@ -41,6 +41,8 @@ pub(super) struct Inputs<'a> {
     pub recent_views: &'a [u32],
     /// The customer's index in the next-basket model, when it knows them.
     pub next_user: Option<u32>,
+    /// Customers of the widget's segments: trending is then what *they* buy.
+    pub audience: Option<&'a std::collections::HashSet<i64>>,
     pub now: i64,
 }
 
@@ -244,6 +246,29 @@ pub(super) fn generate(
                 }
             }
             out
+        }
+        Strategy::Trending if inputs.audience.is_some() => {
+            let audience = inputs.audience.into_iter().flatten();
+            let purchases: Vec<(u32, i64)> = audience
+                .filter_map(|c| model.bought_by.get(c))
+                .flatten()
+                .copied()
+                .collect();
+            attune_engine::trending::trending(&purchases, model.products.len(), TRENDING_HALF_LIFE_DAYS)
+                .into_iter()
+                .filter(|(i, _)| !exclude(*i))
+                .take(want)
+                .map(|(item, score)| Candidate {
+                    item,
+                    score,
+                    reason: "trending",
+                    source: "trending_in_segment",
+                    seeds: Vec::new(),
+                    parts: vec![format!(
+                        "recent-purchase weight {score:.2} among shoppers of this widget's segments (half-life {TRENDING_HALF_LIFE_DAYS} days)"
+                    )],
+                })
+                .collect()
         }
         Strategy::Trending => model
             .trending
