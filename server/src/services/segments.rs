@@ -52,9 +52,6 @@ pub struct ShopSegments {
 /// arrive ([`SegmentCache::absorb`]), so counts follow behaviour without a rebuild.
 pub struct Population {
     built: Instant,
-    fingerprint: Fingerprint,
-    set: SegmentSet,
-    rows: Vec<db::segments::SegmentRow>,
     micro: MicroSegments,
     models: ShopModels,
     catalog: CatalogFacts,
@@ -63,6 +60,9 @@ pub struct Population {
 
 /// The part of a population that changes with each event.
 struct Live {
+    fingerprint: Fingerprint,
+    set: SegmentSet,
+    rows: Vec<db::segments::SegmentRow>,
     people: Vec<Person>,
     visitors: Vec<Visitor>,
     vocab: Vocabulary,
@@ -80,6 +80,8 @@ impl Population {
 pub struct SegmentCache {
     shops: RwLock<HashMap<ShopId, Arc<ShopSegments>>>,
     populations: RwLock<HashMap<ShopId, Arc<Population>>>,
+    /// One population build at a time: concurrent admin requests wait for it and share it.
+    building: tokio::sync::Mutex<()>,
     /// Customers of a set of segments, recomputed at most once a minute.
     audiences: RwLock<HashMap<(ShopId, Vec<String>), Audience>>,
 }
@@ -209,9 +211,11 @@ impl SegmentCache {
         shop: ShopId,
     ) -> Result<Arc<Population>, AppError> {
         let fp = fingerprint(db, shop).await?;
-        if let Some(p) = read(&self.populations, shop)
-            .filter(|p| p.fingerprint == fp && p.built.elapsed() < POPULATION_TTL)
-        {
+        if let Some(p) = self.current_population(db, shop, &fp).await? {
+            return Ok(p);
+        }
+        let _one = self.building.lock().await;
+        if let Some(p) = self.current_population(db, shop, &fp).await? {
             return Ok(p);
         }
         let now = Utc::now();
@@ -240,13 +244,13 @@ impl SegmentCache {
                 .collect();
             Ok(Population {
                 built: Instant::now(),
-                fingerprint: fp,
-                set,
-                rows,
                 micro,
                 models,
                 catalog,
                 live: RwLock::new(Live {
+                    fingerprint: fp,
+                    set,
+                    rows,
                     people,
                     visitors,
                     vocab,
@@ -264,6 +268,44 @@ impl SegmentCache {
 }
 
 impl SegmentCache {
+    /// The cached population if still usable for `fp`. When only the segments changed, their
+    /// rules are recompiled in place: the profiles themselves did not change.
+    async fn current_population(
+        &self,
+        db: &DatabaseConnection,
+        shop: ShopId,
+        fp: &Fingerprint,
+    ) -> Result<Option<Arc<Population>>, AppError> {
+        let Some(pop) =
+            read(&self.populations, shop).filter(|p| p.built.elapsed() < POPULATION_TTL)
+        else {
+            return Ok(None);
+        };
+        let (same, same_data) = {
+            let live = pop.live();
+            (
+                live.fingerprint == *fp,
+                live.fingerprint.0 == fp.0 && live.fingerprint.1 == fp.1,
+            )
+        };
+        if same {
+            return Ok(Some(pop));
+        }
+        if !same_data {
+            return Ok(None);
+        }
+        let rows = db::segments::list(db, shop).await?;
+        {
+            let mut live = pop.live.write().unwrap_or_else(|p| p.into_inner());
+            let set = compile_saved(&rows, &mut live.vocab)?;
+            live.set = set;
+            live.rows = rows;
+            live.fingerprint = fp.clone();
+        }
+        record_sizes(db, shop, &pop).await?;
+        Ok(Some(pop))
+    }
+
     /// Folds events this process just stored into the shop's population view, if it has one:
     /// the person's facts are recomputed from their updated history.
     pub fn absorb(
@@ -283,6 +325,7 @@ impl SegmentCache {
             visitors,
             vocab,
             index,
+            ..
         } = &mut *live;
         let id = match customer {
             Some(c) => format!("customer-{c}"),
@@ -381,7 +424,8 @@ async fn record_sizes(
 ) -> Result<(), AppError> {
     let sizes = sizes(pop);
     let today = Utc::now().date_naive();
-    for row in &pop.rows {
+    let rows = pop.live().rows.clone();
+    for row in &rows {
         let size = sizes.get(&row.public_id).copied().unwrap_or(0);
         db::segments::record_size(db, shop, row.id, today, size as i64).await?;
     }
@@ -390,18 +434,18 @@ async fn record_sizes(
 
 fn sizes(pop: &Population) -> HashMap<String, u64> {
     let now = Utc::now().timestamp();
-    let mut counts = vec![0u64; pop.set.len()];
-    let mut m = Membership::new();
     let live = pop.live();
+    let mut counts = vec![0u64; live.set.len()];
+    let mut m = Membership::new();
     for v in &live.visitors {
-        pop.set.evaluate_into(v, now, &mut m);
+        live.set.evaluate_into(v, now, &mut m);
         for i in m.iter() {
             if let Some(c) = counts.get_mut(i.0 as usize) {
                 *c += 1;
             }
         }
     }
-    pop.set.ids().iter().cloned().zip(counts).collect()
+    live.set.ids().iter().cloned().zip(counts).collect()
 }
 
 fn member(p: &Person, currency: &str) -> SegmentMember {
@@ -435,18 +479,18 @@ pub async fn preview(
     let live = pop.live();
     let mut vocab = live.vocab.clone();
     let draft = compile(&segment_rules::to_engine(&valid.rule), &mut vocab, |id| {
-        pop.set.index_of(id)
+        live.set.index_of(id)
     })
     .map_err(|e| AppError::field("rules", e.to_string()))?;
     let now = Utc::now().timestamp();
-    let count = pop.set.count(&draft, &live.visitors, now);
+    let count = live.set.count(&draft, &live.visitors, now);
     let mut sample = Vec::new();
     let mut m = Membership::new();
     for (p, v) in live.people.iter().zip(&live.visitors) {
         if sample.len() >= SAMPLE || sample.len() as u64 >= count {
             break;
         }
-        pop.set.evaluate_into(v, now, &mut m);
+        live.set.evaluate_into(v, now, &mut m);
         if draft.matches(v, now, &m) {
             sample.push(member(p, currency));
         }
@@ -619,17 +663,17 @@ pub async fn customers_in(
         return Ok(found.clone());
     }
     let pop = cache.population(db, shop).await?;
+    let live = pop.live();
     let wanted: Vec<_> = segments
         .iter()
-        .filter_map(|s| pop.set.index_of(s))
+        .filter_map(|s| live.set.index_of(s))
         .collect();
     let now = Utc::now().timestamp();
-    let live = pop.live();
     let mut m = Membership::new();
     let mut out = HashSet::new();
     for (p, v) in live.people.iter().zip(&live.visitors) {
         let Some(c) = p.customer else { continue };
-        pop.set.evaluate_into(v, now, &mut m);
+        live.set.evaluate_into(v, now, &mut m);
         if wanted.iter().any(|&i| m.contains(i)) {
             out.insert(c);
         }

@@ -183,6 +183,8 @@ pub async fn preview(
 #[derive(Default)]
 pub struct WidgetCache {
     entries: std::sync::RwLock<std::collections::HashMap<String, Looked>>,
+    /// Held by the request refreshing expired entries.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 /// When a widget was looked up, and what was found (widget and shop, if live).
@@ -201,15 +203,25 @@ impl WidgetCache {
         db: &DatabaseConnection,
         public_id: &str,
     ) -> Result<Option<(ShopId, WidgetRow)>, AppError> {
-        if let Some((at, found)) = self
+        let known = self
             .entries
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(public_id)
-            && at.elapsed() < WIDGET_TTL
-        {
-            return Ok(found.clone());
+            .cloned();
+        if let Some((at, found)) = &known {
+            // Fresh, or being refreshed by another request: answer from what we have.
+            if at.elapsed() < WIDGET_TTL {
+                return Ok(found.clone());
+            }
         }
+        let _refreshing = match self.refreshing.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(_) => match known {
+                Some((_, found)) => return Ok(found),
+                None => None,
+            },
+        };
         let found = match store::find_public(db, public_id).await? {
             Some((shop, widget)) => crate::db::shops::get(db, shop)
                 .await?

@@ -97,6 +97,8 @@ pub struct ModelCache {
     /// One build at a time: a burst of requests after a change waits for one build rather than
     /// starting many.
     building: tokio::sync::Mutex<()>,
+    /// Held by the request that is checking the database for changes.
+    checking: tokio::sync::Mutex<()>,
 }
 
 async fn fingerprint(db: &DatabaseConnection, shop: ShopId) -> Result<Fingerprint, AppError> {
@@ -117,6 +119,15 @@ impl ModelCache {
         if let Some(m) = self.fresh(shop, None) {
             return Ok(m);
         }
+        // One request looks at the database; the others keep answering from the model they
+        // have (at most a second old) instead of queueing for the same queries.
+        let _checking = match self.checking.try_lock() {
+            Ok(guard) => Some(guard),
+            Err(_) => match self.cached(shop) {
+                Some(m) => return Ok(m),
+                None => None,
+            },
+        };
         let fp = fingerprint(db, shop).await?;
         if let Some(m) = self.fresh(shop, Some(&fp)) {
             return Ok(m);
@@ -138,6 +149,14 @@ impl ModelCache {
                 },
             );
         Ok(built)
+    }
+
+    fn cached(&self, shop: ShopId) -> Option<Arc<ShopModel>> {
+        self.models
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&shop)
+            .map(|e| e.model.clone())
     }
 
     /// The cached model if it needs no rebuild: checked within [`RECHECK`] (when no fingerprint
