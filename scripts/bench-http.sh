@@ -21,7 +21,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 ATTUNE__DATABASE__URL="$url" ATTUNE__SERVER__PORT=$port RUST_LOG=warn \
   target/release/attune demo >"$work/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"; true' EXIT
+# errexit applies inside traps too: every step may fail (the server is usually gone by then).
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$work" || true' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
 token=$(curl -sf -X POST "http://127.0.0.1:$port/api/admin/demo/session" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 widget=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/admin/widgets" \
