@@ -235,11 +235,12 @@ pub async fn customer_row_id(
         .map(|c| c.id))
 }
 
-/// `(customer id, placed_at, total, discount)` of every non-cancelled order with a customer,
-/// oldest first: what customer value models learn from.
-pub async fn customer_orders(
+/// `(customer id, placed_at, total, discount)` of non-cancelled orders with a customer, oldest
+/// first: all of the shop's, or one customer's.
+async fn order_facts(
     db: &impl ConnectionTrait,
     shop: ShopId,
+    customer: Option<i64>,
 ) -> Result<Vec<(i64, DateTime<Utc>, i64, i64)>, DbErr> {
     order::Entity::find()
         .select_only()
@@ -248,7 +249,10 @@ pub async fn customer_orders(
         .column(order::Column::TotalMinor)
         .column(order::Column::DiscountMinor)
         .filter(order::Column::ShopId.eq(shop.get()))
-        .filter(order::Column::CustomerId.is_not_null())
+        .filter(match customer {
+            Some(c) => order::Column::CustomerId.eq(c),
+            None => order::Column::CustomerId.is_not_null(),
+        })
         .filter(order::Column::CancelledAt.is_null())
         .order_by_asc(order::Column::PlacedAt)
         .into_tuple()
@@ -256,11 +260,12 @@ pub async fn customer_orders(
         .await
 }
 
-/// `(customer id, product id, placed_at, unit price, quantity)` of every line bought by a
-/// known customer in a non-cancelled order: affinities and price bands.
-pub async fn customer_lines(
+/// `(customer id, product id, placed_at, unit price, quantity)` of lines bought by known
+/// customers in non-cancelled orders: all of the shop's, or one customer's.
+async fn line_facts(
     db: &impl ConnectionTrait,
     shop: ShopId,
+    customer: Option<i64>,
 ) -> Result<Vec<(i64, i64, DateTime<Utc>, i64, i32)>, DbErr> {
     order_line::Entity::find()
         .select_only()
@@ -272,51 +277,46 @@ pub async fn customer_lines(
         .inner_join(order::Entity)
         .filter(order_line::Column::ShopId.eq(shop.get()))
         .filter(order_line::Column::ProductId.is_not_null())
-        .filter(order::Column::CustomerId.is_not_null())
+        .filter(match customer {
+            Some(c) => order::Column::CustomerId.eq(c),
+            None => order::Column::CustomerId.is_not_null(),
+        })
         .filter(order::Column::CancelledAt.is_null())
         .into_tuple()
         .all(db)
         .await
 }
 
-/// `(placed_at, total, discount)` of one customer's non-cancelled orders, oldest first.
+/// Every customer's orders: what customer value models learn from.
+pub async fn customer_orders(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<Vec<(i64, DateTime<Utc>, i64, i64)>, DbErr> {
+    order_facts(db, shop, None).await
+}
+
+/// Every customer's purchased lines: affinities and price bands.
+pub async fn customer_lines(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+) -> Result<Vec<(i64, i64, DateTime<Utc>, i64, i32)>, DbErr> {
+    line_facts(db, shop, None).await
+}
+
+/// One customer's orders, as [`customer_orders`] gives them.
 pub async fn orders_of_customer(
     db: &impl ConnectionTrait,
     shop: ShopId,
     customer: i64,
-) -> Result<Vec<(DateTime<Utc>, i64, i64)>, DbErr> {
-    order::Entity::find()
-        .select_only()
-        .column(order::Column::PlacedAt)
-        .column(order::Column::TotalMinor)
-        .column(order::Column::DiscountMinor)
-        .filter(order::Column::ShopId.eq(shop.get()))
-        .filter(order::Column::CustomerId.eq(customer))
-        .filter(order::Column::CancelledAt.is_null())
-        .order_by_asc(order::Column::PlacedAt)
-        .into_tuple()
-        .all(db)
-        .await
+) -> Result<Vec<(i64, DateTime<Utc>, i64, i64)>, DbErr> {
+    order_facts(db, shop, Some(customer)).await
 }
 
-/// `(product id, placed_at, unit price, quantity)` of one customer's purchases.
+/// One customer's purchased lines, as [`customer_lines`] gives them.
 pub async fn lines_of_customer(
     db: &impl ConnectionTrait,
     shop: ShopId,
     customer: i64,
-) -> Result<Vec<(i64, DateTime<Utc>, i64, i32)>, DbErr> {
-    order_line::Entity::find()
-        .select_only()
-        .column(order_line::Column::ProductId)
-        .column(order::Column::PlacedAt)
-        .column(order_line::Column::UnitPriceMinor)
-        .column(order_line::Column::Quantity)
-        .inner_join(order::Entity)
-        .filter(order_line::Column::ShopId.eq(shop.get()))
-        .filter(order::Column::CustomerId.eq(customer))
-        .filter(order_line::Column::ProductId.is_not_null())
-        .filter(order::Column::CancelledAt.is_null())
-        .into_tuple()
-        .all(db)
-        .await
+) -> Result<Vec<(i64, i64, DateTime<Utc>, i64, i32)>, DbErr> {
+    line_facts(db, shop, Some(customer)).await
 }

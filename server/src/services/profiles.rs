@@ -569,14 +569,16 @@ pub async fn load_person(
         ..Default::default()
     };
     if let Some(c) = customer {
-        for (placed_at, total, discount) in db::orders::orders_of_customer(db, shop, c).await? {
+        for (_, placed_at, total, discount) in db::orders::orders_of_customer(db, shop, c).await? {
             person.orders.push(OrderFact {
                 at: placed_at.timestamp(),
                 total_minor: total,
                 discounted: discount > 0,
             });
         }
-        for (product, placed_at, price, qty) in db::orders::lines_of_customer(db, shop, c).await? {
+        for (_, product, placed_at, price, qty) in
+            db::orders::lines_of_customer(db, shop, c).await?
+        {
             if let Some(pid) = catalog.platform_of.get(&product) {
                 person.lines.push((
                     pid.clone(),

@@ -80,13 +80,14 @@ pub async fn for_visitor(
                 &state.models,
                 shop,
                 widget,
+                &rules,
                 ctx,
                 Some(audience.as_ref()),
             )
             .await;
         }
     }
-    for_widget(&state.db, &state.models, shop, widget, ctx).await
+    answer(&state.db, &state.models, shop, widget, &rules, ctx, None).await
 }
 
 fn summary(widget: &WidgetRow) -> Result<WidgetSummary, AppError> {
@@ -177,7 +178,8 @@ pub async fn for_widget(
     widget: &WidgetRow,
     ctx: &Context,
 ) -> Result<Recommendations, AppError> {
-    answer(db, cache, shop, widget, ctx, None).await
+    let rules: WidgetRules = serde_json::from_value(widget.rules.clone()).unwrap_or_default();
+    answer(db, cache, shop, widget, &rules, ctx, None).await
 }
 
 #[tracing::instrument(skip_all, fields(shop = %shop, widget = %widget.public_id))]
@@ -186,6 +188,7 @@ async fn answer(
     cache: &ModelCache,
     shop: ShopId,
     widget: &WidgetRow,
+    rules: &WidgetRules,
     ctx: &Context,
     audience: Option<&HashSet<i64>>,
 ) -> Result<Recommendations, AppError> {
@@ -201,7 +204,6 @@ async fn answer(
     };
     let history = strategies::history_seeds(&model, &purchases);
     let bought: HashSet<u32> = history.iter().map(|&(i, _)| i).collect();
-    let rules: WidgetRules = serde_json::from_value(widget.rules.clone()).unwrap_or_default();
     let next_user = match (&model.next, &ctx.customer) {
         (Some(nb), Some(c)) => orders::customer_row_id(db, shop, c)
             .await?
@@ -258,7 +260,7 @@ async fn answer(
         })
         .collect();
     let chain: Vec<&[Slot]> = slots.iter().map(Vec::as_slice).collect();
-    let compiled = compile_rules(&model, &rules, k, hide_bought);
+    let compiled = compile_rules(&model, rules, k, hide_bought);
     let outcome = merchandise::apply(
         &model.facts,
         &compiled,
