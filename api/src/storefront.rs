@@ -55,4 +55,18 @@ pub struct WidgetSummary {
 pub struct Recommendations {
     pub widget: WidgetSummary,
     pub products: Vec<RecommendedProduct>,
+    /// Which model answered (with `explain=1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelInfo>,
+}
+
+/// The stored model behind an answer: every process serving the same shop reports the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Grows with each full build.
+    pub version: i64,
+    /// When the full build ran (RFC 3339).
+    pub built_at: String,
+    /// Orders taken in, including those grown in since the build.
+    pub orders: u64,
 }

@@ -28,7 +28,7 @@ pub struct Scored {
 /// Co-purchase counts at which an association keeps half its cosine similarity.
 pub const SHRINK: f32 = 2.0;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CoPurchase {
     /// Orders containing each item.
     popularity: Vec<u32>,
@@ -36,6 +36,18 @@ pub struct CoPurchase {
     by_popularity: Vec<u32>,
     /// Per item: `(other item, similarity, co-purchase count)`, best first.
     neighbors: Vec<Vec<(u32, f32, u32)>>,
+    /// Neighbours kept per item.
+    max_neighbors: usize,
+}
+
+fn similarity(count: u32, pop_a: u32, pop_b: u32) -> f32 {
+    let denom = ((pop_a as f32) * (pop_b as f32)).sqrt();
+    let c = count as f32;
+    c / denom * (c / (c + SHRINK))
+}
+
+fn sort_neighbors(list: &mut [(u32, f32, u32)]) {
+    list.sort_by(|x, y| y.1.total_cmp(&x.1).then(y.2.cmp(&x.2)).then(x.0.cmp(&y.0)));
 }
 
 impl CoPurchase {
@@ -65,17 +77,27 @@ impl CoPurchase {
         }
         let mut neighbors: Vec<Vec<(u32, f32, u32)>> = vec![Vec::new(); n_items];
         for ((a, b), count) in pairs {
-            let denom = ((popularity[a as usize] as f32) * (popularity[b as usize] as f32)).sqrt();
-            let c = count as f32;
-            let sim = c / denom * (c / (c + SHRINK));
+            let sim = similarity(count, popularity[a as usize], popularity[b as usize]);
             neighbors[a as usize].push((b, sim, count));
             neighbors[b as usize].push((a, sim, count));
         }
         for list in &mut neighbors {
-            list.sort_by(|x, y| y.1.total_cmp(&x.1).then(y.2.cmp(&x.2)).then(x.0.cmp(&y.0)));
+            sort_neighbors(list);
             list.truncate(max_neighbors);
         }
-        let mut by_popularity: Vec<u32> = (0..n_items as u32)
+        let mut m = CoPurchase {
+            popularity,
+            by_popularity: Vec::new(),
+            neighbors,
+            max_neighbors,
+        };
+        m.sort_by_popularity();
+        m
+    }
+
+    fn sort_by_popularity(&mut self) {
+        let popularity = &self.popularity;
+        let mut by_popularity: Vec<u32> = (0..popularity.len() as u32)
             .filter(|&i| popularity[i as usize] > 0)
             .collect();
         by_popularity.sort_by(|&x, &y| {
@@ -83,11 +105,63 @@ impl CoPurchase {
                 .cmp(&popularity[x as usize])
                 .then(x.cmp(&y))
         });
-        CoPurchase {
-            popularity,
-            by_popularity,
-            neighbors,
+        self.by_popularity = by_popularity;
+    }
+
+    /// Takes in new baskets without a rebuild. Counts and similarities of every pair kept in a
+    /// neighbour list are exact afterwards; a pair that had fallen below the `max_neighbors`
+    /// cut re-enters with only its new orders counted, until the next full build. Building
+    /// from all baskets at once and absorbing some of them later give the same model whenever
+    /// no list was cut.
+    pub fn absorb<'a>(&mut self, baskets: impl IntoIterator<Item = &'a [u32]>) {
+        let n_items = self.popularity.len();
+        let mut touched: Vec<u32> = Vec::new();
+        let mut items: Vec<u32> = Vec::new();
+        for basket in baskets {
+            items.clear();
+            items.extend(basket.iter().copied().filter(|&i| (i as usize) < n_items));
+            items.sort_unstable();
+            items.dedup();
+            for &i in &items {
+                self.popularity[i as usize] += 1;
+                touched.push(i);
+            }
+            for (a_idx, &a) in items.iter().enumerate() {
+                for &b in &items[a_idx + 1..] {
+                    for (x, y) in [(a, b), (b, a)] {
+                        let list = &mut self.neighbors[x as usize];
+                        match list.iter_mut().find(|e| e.0 == y) {
+                            Some(e) => e.2 += 1,
+                            None => list.push((y, 0.0, 1)),
+                        }
+                    }
+                }
+            }
         }
+        touched.sort_unstable();
+        touched.dedup();
+        if touched.is_empty() {
+            return;
+        }
+        // Every list holding a touched item has a similarity to refresh: the touched lists
+        // themselves, and the lists of their neighbours.
+        let mut lists: Vec<u32> = touched.clone();
+        for &t in &touched {
+            lists.extend(self.neighbors[t as usize].iter().map(|e| e.0));
+        }
+        lists.sort_unstable();
+        lists.dedup();
+        for &l in &lists {
+            let pop_l = self.popularity[l as usize];
+            let popularity = &self.popularity;
+            let list = &mut self.neighbors[l as usize];
+            for e in list.iter_mut() {
+                e.1 = similarity(e.2, pop_l, popularity[e.0 as usize]);
+            }
+            sort_neighbors(list);
+            list.truncate(self.max_neighbors);
+        }
+        self.sort_by_popularity();
     }
 
     pub fn n_items(&self) -> usize {
@@ -195,6 +269,27 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn absorbing_baskets_equals_building_with_them(
+            baskets in prop::collection::vec(prop::collection::vec(0u32..30, 0..8), 0..40),
+            later in prop::collection::vec(prop::collection::vec(0u32..35, 0..8), 0..20),
+        ) {
+            // Lists are never cut with 30 items and room for 40 neighbours: exact.
+            let all: Vec<&[u32]> = baskets.iter().chain(&later).map(|b| b.as_slice()).collect();
+            let built = CoPurchase::build(30, all, 40);
+            let mut grown = CoPurchase::build(30, baskets.iter().map(|b| b.as_slice()), 40);
+            grown.absorb(later.iter().map(|b| b.as_slice()));
+            prop_assert_eq!(&grown.popularity, &built.popularity);
+            prop_assert_eq!(&grown.by_popularity, &built.by_popularity);
+            for (g, b) in grown.neighbors.iter().zip(&built.neighbors) {
+                prop_assert_eq!(g.len(), b.len());
+                for (x, y) in g.iter().zip(b) {
+                    prop_assert_eq!((x.0, x.2), (y.0, y.2));
+                    prop_assert!((x.1 - y.1).abs() < 1e-6);
+                }
+            }
+        }
+
         #[test]
         fn never_returns_seeds_excluded_or_duplicates(
             baskets in prop::collection::vec(prop::collection::vec(0u32..40, 0..8), 0..60),

@@ -13,6 +13,7 @@ mod m20261121_000005_create_merchandising;
 mod m20261121_000006_create_jobs_and_webhooks;
 mod m20261121_000007_create_inventory_and_exports;
 mod m20261122_000008_add_event_keys_and_segment_details;
+mod m20261122_000009_create_recommendation_models;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_create_jobs_and_webhooks::Migration),
             Box::new(m20261121_000007_create_inventory_and_exports::Migration),
             Box::new(m20261122_000008_add_event_keys_and_segment_details::Migration),
+            Box::new(m20261122_000009_create_recommendation_models::Migration),
         ]
     }
 }

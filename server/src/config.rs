@@ -35,6 +35,8 @@ pub struct ServerSettings {
     pub port: u16,
     /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
+    /// HTTP worker threads (0 = one per core).
+    pub http_workers: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +109,7 @@ impl Settings {
             .set_default("server.host", "127.0.0.1")?
             .set_default("server.port", 8080)?
             .set_default("server.shutdown_timeout_secs", 30)?
+            .set_default("server.http_workers", 0)?
             .set_default("database.url", "sqlite://attune.db")?
             .set_default("database.max_connections", 10)?
             .set_default("shopify.api_key", DEV_API_KEY)?

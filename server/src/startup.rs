@@ -100,6 +100,7 @@ impl Application {
             events,
             segments,
             widgets: Arc::default(),
+            answers: Arc::default(),
             theme: Arc::new(Theme::load().context("could not load the theme extension")?),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
@@ -121,6 +122,10 @@ impl Application {
                 .app_data(error::form_config())
                 .configure(|cfg| routes::configure(cfg, &state))
                 .default_service(web::to(not_found))
+        })
+        .workers(match state.settings.server.http_workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
         })
         .listen(listener)?
         // We handle signals ourselves so SIGINT is graceful too (actix forces on SIGINT).

@@ -19,6 +19,8 @@ pub struct AppState {
     pub events: crate::services::events::EventSink,
     pub segments: Arc<crate::services::segments::SegmentCache>,
     pub widgets: Arc<crate::services::widgets::WidgetCache>,
+    /// Finished storefront answers shared by every shopper asking the same thing.
+    pub answers: Arc<crate::services::recommend::AnswerCache>,
     pub shopify: Arc<Shopify>,
     pub jobs: Arc<crate::jobs::Wakeup>,
     pub cipher: Arc<crate::crypto::TokenCipher>,

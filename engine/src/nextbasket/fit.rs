@@ -72,7 +72,7 @@ pub const EXPLORE_FEATURES: [Feature; N_FEAT] = [
 ];
 
 /// One logistic model: `log-odds = bias + Σ coef[f] · x[f]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogisticWeights {
     pub coef: [f64; N_FEAT],
     pub bias: f64,
@@ -85,7 +85,7 @@ impl LogisticWeights {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Weights {
     /// Over [`REPEAT_FEATURES`].
     pub repeat: LogisticWeights,

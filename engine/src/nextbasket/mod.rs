@@ -60,7 +60,7 @@ pub struct ItemMeta {
 }
 
 /// Tuning knobs. `Config::default()` is the configuration chosen on validation splits.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Config {
     /// Per-basket decay of a shopper's purchase history (most recent basket weighs 1).
     pub gamma: f64,
@@ -174,7 +174,7 @@ pub struct Scored {
 }
 
 /// A built next-basket model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NextBasketModel {
     cfg: Config,
     stats: Stats,

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 
 /// A sparse matrix stored row by row; columns within a row are ascending and unique.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Csr {
     indptr: Vec<usize>,
     cols: Vec<u32>,

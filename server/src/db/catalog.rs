@@ -296,6 +296,18 @@ pub async fn all(db: &impl ConnectionTrait, shop: ShopId) -> Result<Vec<ProductR
         .await
 }
 
+/// Our ids of the shop's products, ascending.
+pub async fn ids_in_order(db: &impl ConnectionTrait, shop: ShopId) -> Result<Vec<i64>, DbErr> {
+    product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .filter(product::Column::ShopId.eq(shop.get()))
+        .order_by_asc(product::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// Changes when stock, status or collection membership changes, which do not always touch a
 /// product's `updated_at` (inventory levels arrive on their own).
 pub async fn stock_fingerprint(

@@ -9,6 +9,7 @@ pub mod compliance;
 pub mod entities;
 pub mod events;
 pub mod jobs;
+pub mod models;
 pub mod order_changes;
 pub mod orders;
 pub mod segments;

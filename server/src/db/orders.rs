@@ -142,11 +142,32 @@ pub async fn insert_orders(
 
 /// Changes whenever an order is added, removed or updated: models built from an older
 /// fingerprint are stale. Every process computes it from the database alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OrdersFingerprint {
     pub count: i64,
     pub max_id: i64,
     pub last_update: Option<DateTime<Utc>>,
+}
+
+/// Whether the orders a model was built from are all still there as they were, so that only
+/// orders added since (ids above `then.max_id`) are new to it. An edit is seen through its
+/// `updated_at` (the platform's), a deletion through the count.
+pub async fn only_added_since(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    then: &OrdersFingerprint,
+) -> Result<bool, DbErr> {
+    let row: Option<(i64, Option<DateTime<Utc>>)> = order::Entity::find()
+        .select_only()
+        .column_as(order::Column::Id.count(), "count")
+        .column_as(order::Column::UpdatedAt.max(), "last_update")
+        .filter(order::Column::ShopId.eq(shop.get()))
+        .filter(order::Column::Id.lte(then.max_id))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (count, last_update) = row.unwrap_or((0, None));
+    Ok(count == then.count && last_update == then.last_update)
 }
 
 pub async fn fingerprint(
@@ -200,13 +221,17 @@ pub async fn customer_purchases(
 }
 
 /// `(order id, product id, placed_at, customer id)` for every line of every non-cancelled
-/// order, grouped by order.
+/// order (or of those with an id above `after`), grouped by order.
 pub async fn basket_lines_timed(
     db: &impl ConnectionTrait,
     shop: ShopId,
+    after: Option<i64>,
 ) -> Result<Vec<(i64, i64, DateTime<Utc>, Option<i64>)>, DbErr> {
-    order_line::Entity::find()
-        .select_only()
+    let mut q = order_line::Entity::find();
+    if let Some(after) = after {
+        q = q.filter(order_line::Column::OrderId.gt(after));
+    }
+    q.select_only()
         .column(order_line::Column::OrderId)
         .column(order_line::Column::ProductId)
         .column(order::Column::PlacedAt)

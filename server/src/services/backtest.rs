@@ -48,7 +48,7 @@ pub async fn run(
         )));
     }
     let texts = catalog::texts(db, shop).await?;
-    let lines = orders::basket_lines_timed(db, shop).await?;
+    let lines = orders::basket_lines_timed(db, shop, None).await?;
     let result = tokio::task::spawn_blocking(move || compute(texts, lines, strategy, k))
         .await
         .map_err(|e| anyhow::anyhow!("backtest failed: {e}"))?;

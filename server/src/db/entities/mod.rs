@@ -10,6 +10,7 @@ pub mod order_line;
 pub mod product;
 pub mod product_collection;
 pub mod profile;
+pub mod recommendation_model;
 pub mod segment;
 pub mod segment_size;
 pub mod shop;

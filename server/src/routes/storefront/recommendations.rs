@@ -9,7 +9,7 @@ use crate::db::{self, ShopId};
 use crate::error::AppError;
 use crate::extract::AppProxyRequest;
 use crate::services::catalog::initials;
-use crate::services::recommend::{self, Context};
+use crate::services::recommend::{self, Answer, Context, Version};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -159,16 +159,61 @@ async fn respond(
         exclude: q.exclude,
         cart: q.cart,
     };
-    let recs = recommend::for_visitor(state, shop, &widget, &ctx).await?;
-    // Personalized: never cached by shared caches.
-    let mut resp = HttpResponse::Ok();
-    resp.insert_header(("Cache-Control", "private, no-store"));
-    match q.format {
-        Format::Json => Ok(resp.json(recs)),
-        Format::Html => Ok(resp
-            .content_type("text/html; charset=utf-8")
-            .body(Fragment::new(recs).render().map_err(anyhow::Error::from)?)),
+    let rules = recommend::rules_of(&widget);
+    // Answers that are the same for every shopper asking the same thing are kept while the
+    // model and the widget stay as they are.
+    let shared = if recommend::is_shared(&widget, &rules, &ctx) {
+        let model = state.models.get(&state.db, shop).await?;
+        let version = Version {
+            model: model.generation(),
+            widget: (widget.id, widget.updated_at.timestamp_micros()),
+            hour: chrono::Utc::now().timestamp() / 3600,
+        };
+        let key = format!(
+            "{}|{}|{}|{}|{}",
+            q.format == Format::Html,
+            ctx.explain,
+            ctx.product.as_deref().unwrap_or_default(),
+            ctx.exclude.join(","),
+            ctx.cart.join(",")
+        );
+        if let Some(hit) = state.answers.get(shop, &widget.public_id, version, &key) {
+            return Ok(reply(hit));
+        }
+        Some((version, key))
+    } else {
+        None
+    };
+    let recs = recommend::for_visitor(state, shop, &widget, &rules, &ctx).await?;
+    let answer = match q.format {
+        Format::Json => Answer {
+            content_type: "application/json",
+            body: serde_json::to_vec(&recs)
+                .map_err(anyhow::Error::from)?
+                .into(),
+        },
+        Format::Html => Answer {
+            content_type: "text/html; charset=utf-8",
+            body: Fragment::new(recs)
+                .render()
+                .map_err(anyhow::Error::from)?
+                .into(),
+        },
+    };
+    if let Some((version, key)) = shared {
+        state
+            .answers
+            .put(shop, &widget.public_id, version, key, answer.clone());
     }
+    Ok(reply(answer))
+}
+
+fn reply(a: Answer) -> HttpResponse {
+    // Personalized: never cached by shared caches.
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "private, no-store"))
+        .content_type(a.content_type)
+        .body(a.body)
 }
 
 struct CardView {

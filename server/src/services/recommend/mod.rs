@@ -3,6 +3,7 @@
 //! (`attune_engine::merchandise`) over the catalog held in memory ([`model`]). Each product
 //! can carry its explanation: what it is based on, the score's parts and the rules applied.
 
+mod answers;
 mod model;
 mod strategies;
 
@@ -14,6 +15,7 @@ use attune_engine::merchandise::{self, Boosts, Candidate as Slot, Origin, Pin, R
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
+pub use answers::{Answer, AnswerCache, Version};
 pub(crate) use model::index_catalog;
 pub use model::{ModelCache, REBUILD_EVERY, RECHECK, ShopModel, spawn_scheduled_rebuild};
 
@@ -49,9 +51,9 @@ pub async fn for_visitor(
     state: &crate::state::AppState,
     shop: ShopId,
     widget: &WidgetRow,
+    rules: &WidgetRules,
     ctx: &Context,
 ) -> Result<Recommendations, AppError> {
-    let rules: WidgetRules = serde_json::from_value(widget.rules.clone()).unwrap_or_default();
     if !rules.segments.is_empty() {
         let member_of = crate::services::segments::membership(
             &state.db,
@@ -65,6 +67,7 @@ pub async fn for_visitor(
             return Ok(Recommendations {
                 widget: summary(widget)?,
                 products: Vec::new(),
+                model: None,
             });
         }
         if widget.strategy == Strategy::Trending.as_str() {
@@ -80,14 +83,36 @@ pub async fn for_visitor(
                 &state.models,
                 shop,
                 widget,
-                &rules,
+                rules,
                 ctx,
                 Some(audience.as_ref()),
             )
             .await;
         }
     }
-    answer(&state.db, &state.models, shop, widget, &rules, ctx, None).await
+    answer(&state.db, &state.models, shop, widget, rules, ctx, None).await
+}
+
+/// The widget's rules as stored (validated when saved).
+pub fn rules_of(widget: &WidgetRow) -> WidgetRules {
+    serde_json::from_value(widget.rules.clone()).unwrap_or_default()
+}
+
+/// Strategies that read the visitor's own browsing.
+fn reads_views(strategy: Strategy) -> bool {
+    matches!(
+        strategy,
+        Strategy::RecentlyViewed | Strategy::AlsoViewed | Strategy::ForYou | Strategy::SimilarItems
+    )
+}
+
+/// Whether every shopper sending this request gets the same answer: no customer, no segment
+/// audience, and nothing read from the visitor's own browsing.
+pub fn is_shared(widget: &WidgetRow, rules: &WidgetRules, ctx: &Context) -> bool {
+    ctx.customer.is_none()
+        && rules.segments.is_empty()
+        && (ctx.visitor.is_none()
+            || Strategy::parse(&widget.strategy).is_some_and(|s| !reads_views(s)))
 }
 
 fn summary(widget: &WidgetRow) -> Result<WidgetSummary, AppError> {
@@ -178,8 +203,7 @@ pub async fn for_widget(
     widget: &WidgetRow,
     ctx: &Context,
 ) -> Result<Recommendations, AppError> {
-    let rules: WidgetRules = serde_json::from_value(widget.rules.clone()).unwrap_or_default();
-    answer(db, cache, shop, widget, &rules, ctx, None).await
+    answer(db, cache, shop, widget, &rules_of(widget), ctx, None).await
 }
 
 #[tracing::instrument(skip_all, fields(shop = %shop, widget = %widget.public_id))]
@@ -204,18 +228,14 @@ async fn answer(
     };
     let history = strategies::history_seeds(&model, &purchases);
     let bought: HashSet<u32> = history.iter().map(|&(i, _)| i).collect();
-    let next_user = match (&model.next, &ctx.customer) {
+    let next_user = match (&model.b.next, &ctx.customer) {
         (Some(nb), Some(c)) => orders::customer_row_id(db, shop, c)
             .await?
-            .and_then(|id| model.customer_idx.get(&id).copied())
+            .and_then(|id| model.b.customer_idx.get(&id).copied())
             .filter(|&u| nb.is_known(u)),
         _ => None,
     };
-    let wants_views = matches!(
-        strategy,
-        Strategy::RecentlyViewed | Strategy::AlsoViewed | Strategy::ForYou | Strategy::SimilarItems
-    );
-    let recent = if wants_views {
+    let recent = if reads_views(strategy) {
         recent_views(db, shop, &model, ctx.visitor.as_deref()).await?
     } else {
         Vec::new()
@@ -262,7 +282,7 @@ async fn answer(
     let chain: Vec<&[Slot]> = slots.iter().map(Vec::as_slice).collect();
     let compiled = compile_rules(&model, rules, k, hide_bought);
     let outcome = merchandise::apply(
-        &model.facts,
+        &model.c.facts,
         &compiled,
         &Request {
             viewed,
@@ -319,5 +339,6 @@ async fn answer(
     Ok(Recommendations {
         widget: summary,
         products,
+        model: ctx.explain.then(|| model.info()),
     })
 }

@@ -54,6 +54,7 @@ pub(super) fn from_copurchase(
     from_history: bool,
 ) -> Vec<Candidate> {
     model
+        .b
         .copurchase
         .recommend(seeds, exclude, k)
         .into_iter()
@@ -102,6 +103,7 @@ fn from_coview(
     k: usize,
 ) -> Vec<Candidate> {
     model
+        .b
         .coview
         .recommend(seeds, exclude, k)
         .into_iter()
@@ -155,7 +157,7 @@ pub(super) fn generate(
             ),
         },
         Strategy::ForYou => {
-            if let (Some(nb), Some(user)) = (model.next.as_ref(), inputs.next_user) {
+            if let (Some(nb), Some(user)) = (model.b.next.as_ref(), inputs.next_user) {
                 return nb
                     .recommend(user, want, exclude)
                     .into_iter()
@@ -188,6 +190,7 @@ pub(super) fn generate(
                 .or_else(|| inputs.history.first().map(|&(i, _)| i));
             match seed {
                 Some(s) => model
+                    .c
                     .content
                     .similar(s, want, exclude)
                     .into_iter()
@@ -236,7 +239,7 @@ pub(super) fn generate(
                 .purchases
                 .iter()
                 .filter(|(_, t)| Some(*t) == latest)
-                .filter_map(|(p, _)| model.index_of.get(p).map(|&i| (i, 1.0)))
+                .filter_map(|(p, _)| model.c.index_of.get(p).map(|&i| (i, 1.0)))
                 .collect();
             let not_in_order = |i: u32| exclude(i) || seeds.iter().any(|&(s, _)| s == i);
             let mut out = from_copurchase(model, &seeds, &not_in_order, want, false);
@@ -250,11 +253,11 @@ pub(super) fn generate(
         Strategy::Trending if inputs.audience.is_some() => {
             let audience = inputs.audience.into_iter().flatten();
             let purchases: Vec<(u32, i64)> = audience
-                .filter_map(|c| model.bought_by.get(c))
+                .filter_map(|c| model.b.bought_by.get(c))
                 .flatten()
                 .copied()
                 .collect();
-            attune_engine::trending::trending(&purchases, model.products.len(), TRENDING_HALF_LIFE_DAYS)
+            attune_engine::trending::trending(&purchases, model.n_products(), TRENDING_HALF_LIFE_DAYS)
                 .into_iter()
                 .filter(|(i, _)| !exclude(*i))
                 .take(want)
@@ -271,6 +274,7 @@ pub(super) fn generate(
                 .collect()
         }
         Strategy::Trending => model
+            .b
             .trending
             .iter()
             .filter(|(i, _)| !exclude(*i))
@@ -332,18 +336,24 @@ fn buy_again(
 ) -> Vec<Candidate> {
     let mut last: HashMap<u32, i64> = HashMap::new();
     for (product_id, placed_at) in inputs.purchases {
-        if let Some(&i) = model.index_of.get(product_id) {
+        if let Some(&i) = model.c.index_of.get(product_id) {
             let t = last.entry(i).or_insert(0);
             *t = (*t).max(placed_at.timestamp());
         }
     }
     let last: Vec<(u32, i64)> = last.into_iter().collect();
-    attune_engine::replenishment::due(&last, &model.intervals, inputs.now, DUE_FROM)
+    attune_engine::replenishment::due(&last, &model.b.intervals, inputs.now, DUE_FROM)
         .into_iter()
         .filter(|(i, _)| !exclude(*i))
         .take(want)
         .map(|(item, ratio)| {
-            let interval = model.intervals[item as usize].unwrap_or(0.0);
+            let interval = model
+                .b
+                .intervals
+                .get(item as usize)
+                .copied()
+                .flatten()
+                .unwrap_or(0.0);
             Candidate {
                 item,
                 score: 1.0 / (1.0 + (ratio - 1.0).abs()),
@@ -424,7 +434,7 @@ pub(super) fn history_seeds(
             orders_ago += 1;
         }
         last_time = Some(*placed_at);
-        if let Some(&idx) = model.index_of.get(product_id) {
+        if let Some(&idx) = model.c.index_of.get(product_id) {
             *weights.entry(idx).or_insert(0.0) += RECENCY_DECAY.powi(orders_ago);
         }
     }
