@@ -46,6 +46,14 @@ fn similarity(count: u32, pop_a: u32, pop_b: u32) -> f32 {
     c / denom * (c / (c + SHRINK))
 }
 
+/// The distinct items of `basket` below `n_items`, ascending, into `items`.
+fn distinct_in_range(basket: &[u32], n_items: usize, items: &mut Vec<u32>) {
+    items.clear();
+    items.extend(basket.iter().copied().filter(|&i| (i as usize) < n_items));
+    items.sort_unstable();
+    items.dedup();
+}
+
 fn sort_neighbors(list: &mut [(u32, f32, u32)]) {
     list.sort_by(|x, y| y.1.total_cmp(&x.1).then(y.2.cmp(&x.2)).then(x.0.cmp(&y.0)));
 }
@@ -62,10 +70,7 @@ impl CoPurchase {
         let mut pairs: HashMap<(u32, u32), u32> = HashMap::new();
         let mut items: Vec<u32> = Vec::new();
         for basket in baskets {
-            items.clear();
-            items.extend(basket.iter().copied().filter(|&i| (i as usize) < n_items));
-            items.sort_unstable();
-            items.dedup();
+            distinct_in_range(basket, n_items, &mut items);
             for &i in &items {
                 popularity[i as usize] += 1;
             }
@@ -118,10 +123,7 @@ impl CoPurchase {
         let mut touched: Vec<u32> = Vec::new();
         let mut items: Vec<u32> = Vec::new();
         for basket in baskets {
-            items.clear();
-            items.extend(basket.iter().copied().filter(|&i| (i as usize) < n_items));
-            items.sort_unstable();
-            items.dedup();
+            distinct_in_range(basket, n_items, &mut items);
             for &i in &items {
                 self.popularity[i as usize] += 1;
                 touched.push(i);
