@@ -113,6 +113,26 @@ async fn install_sync_webhook_recommend(backend: Backend) {
     assert_eq!(s.counts.collections, 10);
     assert_eq!(s.counts.customers, 40);
     assert_eq!(s.counts.orders, 200);
+    // Unit costs came with the variants (the stand-in's are 40% of the price): every product
+    // carries its cheapest variant's.
+    {
+        use sea_orm::{ConnectionTrait, Statement};
+        let sql = "SELECT COUNT(*), SUM(CASE WHEN cost_minor = price_minor * 2 / 5 THEN 1 ELSE 0 END) \
+                   FROM products WHERE price_minor > 0";
+        let row = app
+            .db
+            .query_one_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                sql.to_owned(),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        let all: i64 = row.try_get_by_index(0).unwrap();
+        let costed: i64 = row.try_get_by_index(1).unwrap();
+        assert!(all > 0);
+        assert_eq!(costed, all);
+    }
     assert!(
         standin.stats().throttled > 0,
         "the sync met THROTTLED answers and went on"

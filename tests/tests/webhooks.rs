@@ -327,7 +327,10 @@ async fn dump(db: &DatabaseConnection) -> Vec<(String, String)> {
                 format!(
                     "SELECT json_array({}) FROM \"{t}\"",
                     cols.iter()
-                        .map(|c| format!("\"{c}\""))
+                        // JSON cannot hold BLOBs (stored models): hex them.
+                        .map(|c| format!(
+                            "CASE typeof(\"{c}\") WHEN 'blob' THEN hex(\"{c}\") ELSE \"{c}\" END"
+                        ))
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
@@ -443,6 +446,20 @@ async fn compliance_topics(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), 404);
 
+    // A stored recommendation model knows the customer's purchases by row id: it must go.
+    let shop = attune_server::db::shops::find_by_domain(&app.db, "shopify", SHOP)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    attune_server::services::recommend::ModelCache::default()
+        .get(&app.db, shop)
+        .await
+        .unwrap();
+    let stored_models =
+        format!("SELECT COUNT(*) FROM recommendation_models WHERE shop_id = {shop_id}");
+    assert_eq!(count(&app.db, &stored_models).await, 1);
+
     // Before erasure the scan does see the customer, so the checks below can fail.
     let before = dump(&app.db).await;
     assert!(before.iter().any(|(_, r)| r.contains("vis-erase-me")));
@@ -473,6 +490,7 @@ async fn compliance_topics(backend: Backend) {
         1,
         "orders stay as anonymous baskets"
     );
+    assert_eq!(count(&app.db, &stored_models).await, 0);
     assert_eq!(
         count(
             &app.db,
@@ -536,7 +554,85 @@ async fn compliance_topics(backend: Backend) {
     );
 }
 
+/// Unit costs (the margin boost reads them): `inventory_items/update` brings them, a products
+/// webhook (which carries none) keeps them, a removed cost is cleared.
+async fn item_costs_arrive_and_stay(backend: Backend) {
+    let app = spawn_app(backend).await;
+    installed(&app, SHOP).await;
+    let shop = attune_server::db::shops::find_by_domain(&app.db, "shopify", SHOP)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let cost = || async {
+        attune_server::db::catalog::by_platform_id(&app.db, shop, "501")
+            .await
+            .unwrap()
+            .unwrap()
+            .cost_minor
+    };
+    let mut p = product(501, "Mug", "2026-03-01T00:00:00Z");
+    let mut variant = p["variants"][0].clone();
+    variant["id"] = json!(601);
+    variant["inventory_item_id"] = json!(9001);
+    variant["price"] = json!("12.00");
+    p["variants"] = json!([variant]);
+    send(&app, "products/update", SHOP, &p, "cost-1", false).await;
+    settle(&app).await;
+    assert_eq!(cost().await, None);
+
+    let item = |c: Value| {
+        json!({"id": 9001, "sku": "MUG", "cost": c, "tracked": true,
+        "updated_at": "2026-03-02T00:00:00Z", "admin_graphql_api_id": "gid://shopify/InventoryItem/9001"})
+    };
+    let r = send(
+        &app,
+        "inventory_items/update",
+        SHOP,
+        &item(json!("4.80")),
+        "cost-2",
+        false,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    settle(&app).await;
+    assert_eq!(cost().await, Some(480));
+
+    // A newer product update carries no cost: the known one stays.
+    p["title"] = json!("Mug, blue");
+    p["updated_at"] = json!("2026-03-03T00:00:00Z");
+    send(&app, "products/update", SHOP, &p, "cost-3", false).await;
+    settle(&app).await;
+    assert_eq!(title_of(&app, 501).await.as_deref(), Some("Mug, blue"));
+    assert_eq!(cost().await, Some(480));
+
+    // A malformed cost is refused and changes nothing; a removed one clears it.
+    let r = send(
+        &app,
+        "inventory_items/update",
+        SHOP,
+        &item(json!("four")),
+        "cost-4",
+        false,
+    )
+    .await;
+    settle(&app).await;
+    assert_eq!(cost().await, Some(480), "{:?}", r.status());
+    send(
+        &app,
+        "inventory_items/update",
+        SHOP,
+        &item(Value::Null),
+        "cost-5",
+        false,
+    )
+    .await;
+    settle(&app).await;
+    assert_eq!(cost().await, None);
+}
+
 both_backends!(
+    item_costs_arrive_and_stay,
     rejects_bad_signatures,
     duplicates_and_reordering_change_nothing,
     uninstall_forgets_tokens_at_once,

@@ -308,33 +308,31 @@ pub async fn ids_in_order(db: &impl ConnectionTrait, shop: ShopId) -> Result<Vec
         .await
 }
 
-/// Changes when stock, status or collection membership changes, which do not always touch a
-/// product's `updated_at` (inventory levels arrive on their own).
+/// Changes when stock, unit costs or collection membership change, which do not always touch
+/// a product's `updated_at` (inventory levels and item costs arrive on their own):
+/// `(total stock, total cost, collection links)`.
 pub async fn stock_fingerprint(
     db: &impl ConnectionTrait,
     shop: ShopId,
-) -> Result<(Option<i64>, i64), DbErr> {
+) -> Result<(Option<i64>, Option<i64>, i64), DbErr> {
     use super::entities::product_collection;
     use sea_orm::PaginatorTrait;
-    let stock: Option<Option<i64>> = product::Entity::find()
+    use sea_orm::sea_query::{Expr, Func, SimpleExpr};
+    // PostgreSQL sums BIGINT into NUMERIC: cast back so both databases answer an integer.
+    let sum =
+        |c: product::Column| SimpleExpr::from(Func::cast_as(Func::sum(Expr::col(c)), "BIGINT"));
+    let sums: Option<(Option<i64>, Option<i64>)> = product::Entity::find()
         .select_only()
-        // PostgreSQL sums BIGINT into NUMERIC: cast back so both databases answer an integer.
-        .column_as(
-            sea_orm::sea_query::SimpleExpr::from(sea_orm::sea_query::Func::cast_as(
-                sea_orm::sea_query::Func::sum(sea_orm::sea_query::Expr::col(
-                    product::Column::InventoryQuantity,
-                )),
-                "BIGINT",
-            )),
-            "stock",
-        )
+        .column_as(sum(product::Column::InventoryQuantity), "stock")
+        .column_as(sum(product::Column::CostMinor), "cost")
         .filter(product::Column::ShopId.eq(shop.get()))
         .into_tuple()
         .one(db)
         .await?;
+    let (stock, cost) = sums.unwrap_or((None, None));
     let links = product_collection::Entity::find()
         .filter(product_collection::Column::ShopId.eq(shop.get()))
         .count(db)
         .await?;
-    Ok((stock.flatten(), links as i64))
+    Ok((stock, cost, links as i64))
 }

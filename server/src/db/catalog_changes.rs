@@ -2,6 +2,8 @@
 //! platform's `updated_at` with what is stored: an older change never overwrites a newer one,
 //! and re-applying the same change is a no-op.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
@@ -9,7 +11,9 @@ use super::entities::{
     collection, inventory_level, order_line, product, product_collection, variant,
 };
 use super::{DbErr, ShopId};
-use crate::platform::{CollectionData, InventoryLevelData, ProductData};
+use crate::platform::{
+    CollectionData, InventoryItemCostData, InventoryLevelData, ProductData, VariantData,
+};
 
 /// Whether a change was written or skipped as stale/duplicate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +59,7 @@ pub async fn upsert_product(
         return Ok(Applied::Stale);
     }
     let (price, stock) = summary(p);
+    let existing_id = existing.as_ref().map(|e| e.id);
     // Another (deleted) product may still hold this handle: free it.
     product::Entity::update_many()
         .col_expr(
@@ -92,6 +97,25 @@ pub async fn upsert_product(
     row.inventory_quantity = Set(stock);
     row.created_at = Set(p.created_at);
     row.updated_at = Set(p.updated_at);
+    // Costs the message does not carry stay as they were.
+    let known_costs: HashMap<String, Option<i64>> = match &existing_id {
+        Some(id) => variant::Entity::find()
+            .filter(variant::Column::ShopId.eq(shop.get()))
+            .filter(variant::Column::ProductId.eq(*id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|v| (v.platform_id, v.cost_minor))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let cost_of = |v: &VariantData| -> Option<i64> {
+        v.cost_minor
+            .unwrap_or_else(|| known_costs.get(&v.platform_id).copied().flatten())
+    };
+    row.cost_minor = Set(product_cost(
+        p.variants.iter().map(|v| (v.price_minor, cost_of(v))),
+    ));
     let saved = row.save(db).await?;
     let product_id = saved.id.unwrap();
     variant::Entity::delete_many()
@@ -108,7 +132,7 @@ pub async fn upsert_product(
             sku: Set(v.sku.clone()),
             price_minor: Set(v.price_minor),
             compare_at_price_minor: Set(v.compare_at_price_minor),
-            cost_minor: Set(None),
+            cost_minor: Set(cost_of(v)),
             currency: Set(currency.to_owned()),
             inventory_quantity: Set(v.inventory_quantity),
             available: Set(v.inventory_quantity.is_none_or(|q| q > 0)),
@@ -270,6 +294,63 @@ pub async fn delete_collection(
 }
 
 /// Records a location's stock and recomputes the variant's and its product's totals.
+/// A product's unit cost: that of its cheapest variant (whose price is the product's), when
+/// known.
+fn product_cost(variants: impl Iterator<Item = (i64, Option<i64>)>) -> Option<i64> {
+    variants
+        .min_by_key(|&(price, _)| price)
+        .and_then(|(_, cost)| cost)
+}
+
+/// An inventory item's unit cost, onto its variants and their products.
+pub async fn set_item_cost(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    item: &InventoryItemCostData,
+) -> Result<Applied, DbErr> {
+    let variants = variant::Entity::find()
+        .filter(variant::Column::ShopId.eq(shop.get()))
+        .filter(variant::Column::InventoryItemId.eq(item.inventory_item_id.clone()))
+        .all(db)
+        .await?;
+    if variants.is_empty() {
+        return Ok(Applied::Stale);
+    }
+    variant::Entity::update_many()
+        .col_expr(
+            variant::Column::CostMinor,
+            sea_orm::sea_query::Expr::value(item.cost_minor),
+        )
+        .filter(variant::Column::ShopId.eq(shop.get()))
+        .filter(variant::Column::InventoryItemId.eq(item.inventory_item_id.clone()))
+        .exec(db)
+        .await?;
+    let mut products: Vec<i64> = variants.iter().map(|v| v.product_id).collect();
+    products.sort_unstable();
+    products.dedup();
+    for product_id in products {
+        let cost = product_cost(
+            variant::Entity::find()
+                .filter(variant::Column::ShopId.eq(shop.get()))
+                .filter(variant::Column::ProductId.eq(product_id))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|v| (v.price_minor, v.cost_minor)),
+        );
+        product::Entity::update_many()
+            .col_expr(
+                product::Column::CostMinor,
+                sea_orm::sea_query::Expr::value(cost),
+            )
+            .filter(product::Column::ShopId.eq(shop.get()))
+            .filter(product::Column::Id.eq(product_id))
+            .exec(db)
+            .await?;
+    }
+    Ok(Applied::Written)
+}
+
 pub async fn set_inventory_level(
     db: &impl ConnectionTrait,
     shop: ShopId,

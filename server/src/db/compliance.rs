@@ -7,7 +7,8 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::entities::{
-    customer, data_export, order, order_line, profile, shop, storefront_event, visitor,
+    customer, data_export, order, order_line, profile, recommendation_model, shop,
+    storefront_event, visitor,
 };
 use super::{DbErr, ShopId};
 
@@ -165,6 +166,12 @@ pub async fn redact_customer(
             .exec(db)
             .await?;
         customer::Entity::delete_by_id(c.id).exec(db).await?;
+        // The stored recommendation model knows the customer's purchases by their row id:
+        // every process builds a new one without them.
+        recommendation_model::Entity::delete_many()
+            .filter(recommendation_model::Column::ShopId.eq(shop_id.get()))
+            .exec(db)
+            .await?;
     }
     data_export::Entity::delete_many()
         .filter(data_export::Column::ShopId.eq(shop_id.get()))

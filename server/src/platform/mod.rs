@@ -22,6 +22,8 @@ pub enum Change {
         at: DateTime<Utc>,
     },
     InventoryLevel(InventoryLevelData),
+    /// An inventory item's unit cost changed (the margin boost reads it).
+    InventoryItemCost(InventoryItemCostData),
     CustomerUpserted(CustomerData),
     CustomerDeleted {
         platform_id: String,
@@ -84,6 +86,16 @@ pub struct VariantData {
     pub inventory_item_id: String,
     /// `None` when inventory is not tracked.
     pub inventory_quantity: Option<i64>,
+    /// The unit cost when the platform reported it (`Some(None)`: no cost entered); `None` when
+    /// this message does not carry costs (Shopify's product webhooks), so a known cost stays.
+    pub cost_minor: Option<Option<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InventoryItemCostData {
+    pub inventory_item_id: String,
+    /// `None`: the merchant removed the cost.
+    pub cost_minor: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

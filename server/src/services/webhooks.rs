@@ -102,6 +102,12 @@ pub async fn apply(
             txn.commit().await?;
             outcome(a)
         }
+        Change::InventoryItemCost(item) => {
+            let txn = db.begin().await?;
+            let a = catalog::set_item_cost(&txn, shop, &item).await?;
+            txn.commit().await?;
+            outcome(a)
+        }
         Change::CustomerUpserted(c) => outcome(orders::upsert_customer(db, shop, &c).await?),
         Change::CustomerDeleted { platform_id, .. } => {
             outcome(orders::delete_customer(db, shop, &platform_id).await?)

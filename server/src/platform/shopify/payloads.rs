@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::platform::{
-    Change, CollectionData, CustomerData, InventoryLevelData, OrderData, OrderLineData,
-    ProductData, VariantData,
+    Change, CollectionData, CustomerData, InventoryItemCostData, InventoryLevelData, OrderData,
+    OrderLineData, ProductData, VariantData,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -177,6 +177,13 @@ pub fn parse(
             available: v.get("available").and_then(Value::as_i64).unwrap_or(0),
             updated_at: p.time(&v, "updated_at", triggered_at)?,
         }),
+        "inventory_items/update" => Change::InventoryItemCost(InventoryItemCostData {
+            inventory_item_id: p.id(&v, "id")?,
+            cost_minor: match v.get("cost") {
+                None | Some(Value::Null) => None,
+                Some(_) => Some(p.money(&v, "cost", shop_currency)?),
+            },
+        }),
         "customers/create" | "customers/update" => {
             let updated_at = p.time(&v, "updated_at", triggered_at)?;
             let marketing = v
@@ -280,6 +287,8 @@ fn product(
                             .and_then(id_value)
                             .unwrap_or_default(),
                         inventory_quantity: x.get("inventory_quantity").and_then(Value::as_i64),
+                        // Product webhooks carry no costs: `inventory_items/update` does.
+                        cost_minor: None,
                     })
                 })
                 .collect::<Result<Vec<_>, PayloadError>>()

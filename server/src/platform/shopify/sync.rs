@@ -24,7 +24,7 @@ const SHOP: &str = include_str!("../../../graphql/shop.graphql");
 
 /// Page sizes that keep each query's requested cost under Shopify's 1,000-point limit
 /// (a connection costs 2 + `first` x its node's cost, nested ones multiply).
-const PRODUCT_PAGE: u32 = 10;
+const PRODUCT_PAGE: u32 = 8;
 const ORDER_PAGE: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +158,12 @@ pub fn product(node: &Value, children: &[Value], currency: &str) -> Result<Produ
                     .and_then(|i| i.get("id"))
                     .and_then(gid_tail)
                     .unwrap_or_default(),
+                cost_minor: Some(money(
+                    v.get("inventoryItem")
+                        .and_then(|i| i.get("unitCost"))
+                        .and_then(|c| c.get("amount")),
+                    currency,
+                )?),
                 inventory_quantity: if tracked {
                     v.get("inventoryQuantity").and_then(Value::as_i64)
                 } else {
@@ -442,13 +448,18 @@ mod tests {
         let node = json!({"id": "gid://shopify/Product/1", "title": "T", "handle": "t", "status": "ACTIVE", "tags": ["a"], "updatedAt": "2026-01-01T00:00:00Z"});
         let children = vec![
             json!({"id": "gid://shopify/Collection/9", "__parentId": "gid://shopify/Product/1"}),
-            json!({"id": "gid://shopify/ProductVariant/5", "price": "19.99", "inventoryQuantity": 3, "inventoryItem": {"id": "gid://shopify/InventoryItem/77", "tracked": true}, "__parentId": "gid://shopify/Product/1"}),
+            json!({"id": "gid://shopify/ProductVariant/5", "price": "19.99", "inventoryQuantity": 3, "inventoryItem": {"id": "gid://shopify/InventoryItem/77", "tracked": true, "unitCost": {"amount": "7.5"}}, "__parentId": "gid://shopify/Product/1"}),
+            json!({"id": "gid://shopify/ProductVariant/6", "price": "29.99", "inventoryItem": {"id": "gid://shopify/InventoryItem/78", "tracked": false, "unitCost": null}, "__parentId": "gid://shopify/Product/1"}),
         ];
         let p = product(&node, &children, "USD").unwrap();
         assert_eq!(p.platform_id, "1");
         assert_eq!(p.status, "active");
         assert_eq!(p.variants[0].price_minor, 1999);
         assert_eq!(p.variants[0].inventory_item_id, "77");
+        // A cost entered, and none entered: both reported.
+        assert_eq!(p.variants[0].cost_minor, Some(Some(750)));
+        assert_eq!(p.variants[1].cost_minor, Some(None));
+        assert_eq!(p.variants[1].inventory_quantity, None);
         assert_eq!(p.collections.as_deref(), Some(&["9".to_owned()][..]));
     }
 

@@ -49,7 +49,7 @@ const SESSION_GAP_SECS: i64 = 30 * 60;
 type Fingerprint = (
     OrdersFingerprint,
     (i64, Option<DateTime<Utc>>),
-    (Option<i64>, i64),
+    (Option<i64>, Option<i64>, i64),
 );
 
 /// What the shop's orders and browsing taught the models. Stored in the database (see

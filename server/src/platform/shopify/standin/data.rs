@@ -147,6 +147,9 @@ impl Store {
                         "id": gid("InventoryItem", item_id),
                         "legacyResourceId": item_id.to_string(),
                         "tracked": true,
+                        // The source catalogs carry no costs: a made-up 40% of the price, so a
+                        // sync brings costs in for the margin boost.
+                        "unitCost": {"amount": money(price * 2 / 5), "currencyCode": CURRENCY},
                         "sku": v["sku"].as_str().filter(|s| !s.is_empty()),
                         "requiresShipping": v["requires_shipping"].as_bool().unwrap_or(true),
                         "inventoryLevels": {"__connection": [{
