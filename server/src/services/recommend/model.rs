@@ -151,6 +151,12 @@ impl ShopModel {
     }
 }
 
+/// The outcome of [`ModelCache::check`].
+enum Checked {
+    Current(Arc<ShopModel>),
+    Changed(Fingerprint, Option<i64>),
+}
+
 struct Entry {
     model: Arc<ShopModel>,
     checked: Instant,
@@ -194,44 +200,38 @@ impl ModelCache {
                 None => None,
             },
         };
-        if let Some(m) = self.current(db, shop).await? {
+        if let Checked::Current(m) = self.check(db, shop).await? {
             return Ok(m);
         }
         let _one = self.building.lock().await;
         // Another request may have brought it up to date while this one waited.
-        if let Some(m) = self.current(db, shop).await? {
-            return Ok(m);
-        }
-        let fp = fingerprint(db, shop).await?;
-        let stored = db::models::version(db, shop).await?;
+        let (fp, stored) = match self.check(db, shop).await? {
+            Checked::Current(m) => return Ok(m),
+            Checked::Changed(fp, stored) => (fp, stored),
+        };
         let mine = self.cached(shop);
         let (version, base) = match mine.filter(|m| Some(m.version) == stored) {
             Some(m) => (m.version, m.base.clone()),
             None => load_or_build(db, shop).await?,
         };
-        let model = self.assemble(db, shop, fp, version, base).await?;
-        Ok(model)
+        self.assemble(db, shop, fp, version, base).await
     }
 
-    /// The model in memory when the database says it is current (marked checked), else `None`.
-    async fn current(
-        &self,
-        db: &DatabaseConnection,
-        shop: ShopId,
-    ) -> Result<Option<Arc<ShopModel>>, AppError> {
-        let Some(m) = self.cached(shop) else {
-            return Ok(None);
-        };
+    /// What the database says now: the model in memory is current (then marked checked), or
+    /// the data's fingerprint and the stored version it must be brought to.
+    async fn check(&self, db: &DatabaseConnection, shop: ShopId) -> Result<Checked, AppError> {
         let fp = fingerprint(db, shop).await?;
         let stored = db::models::version(db, shop).await?;
-        if m.fingerprint != fp || Some(m.version) != stored {
-            return Ok(None);
+        match self.cached(shop) {
+            Some(m) if m.fingerprint == fp && Some(m.version) == stored => {
+                let mut models = self.models.write().unwrap_or_else(|p| p.into_inner());
+                if let Some(e) = models.get_mut(&shop) {
+                    e.checked = Instant::now();
+                }
+                Ok(Checked::Current(m))
+            }
+            _ => Ok(Checked::Changed(fp, stored)),
         }
-        let mut models = self.models.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = models.get_mut(&shop) {
-            e.checked = Instant::now();
-        }
-        Ok(Some(m))
     }
 
     /// The model over `base` for the data as it is now: orders added since are grown in (a
