@@ -59,6 +59,17 @@ if [ ! -d "$graphql_dst/node_modules/graphql" ]; then
   cp "$graphql_src"/package*.json "$graphql_src"/validate.mjs "$graphql_src"/admin_2026-10.json.gz "$graphql_dst"/
   (cd "$graphql_dst" && npm install --no-audit --no-fund --silent)
 fi
+# GrowthBook's stats engine (PyPI gbstats), the oracle for the experiment statistics, in its own
+# virtual environment.
+gbstats_dst="$root/.attune/oracles/gbstats"
+if ! "$gbstats_dst/bin/python" -c 'import gbstats' >/dev/null 2>&1; then
+  say "installing GrowthBook's stats engine (gbstats) into .attune/oracles"
+  command -v python3 >/dev/null || apt_install python3 python3-venv
+  python3 -m venv "$gbstats_dst" || { apt_install python3-venv && python3 -m venv "$gbstats_dst"; }
+  "$gbstats_dst/bin/pip" install --quiet --disable-pip-version-check gbstats==0.8.0
+fi
+cp "$root/tests/oracle/gbstats-batch.py" "$gbstats_dst/"
+
 # Our batch runner sits beside the oracle so it resolves the same node_modules.
 cp "$root/tests/oracle/shopify-batch.mjs" "$shopify_dst/"
 

@@ -5,9 +5,12 @@
 
 pub mod content;
 pub mod copurchase;
+pub mod experiments;
+pub mod logistic;
 pub mod merchandise;
 pub mod metrics;
 pub mod nextbasket;
+pub mod offers;
 pub mod profile;
 pub mod replenishment;
 pub mod segments;

@@ -256,85 +256,24 @@ pub(crate) fn self_fit(
     }
 }
 
-const D: usize = N_FEAT + 1;
-
-/// L2-regularised logistic regression by Newton's method (the bias is all but unpenalised).
+/// L2-regularised logistic regression (the bias is all but unpenalised); see [`crate::logistic`].
 /// `None` without both positive and negative examples.
-#[allow(clippy::needless_range_loop)] // index loops read as the matrix algebra they are
 pub(crate) fn logistic(x: &[[f64; N_FEAT]], y: &[bool], l2: f64) -> Option<LogisticWeights> {
-    let pos = y.iter().filter(|&&v| v).count();
-    if pos == 0 || pos == y.len() {
-        return None;
-    }
-    let mut ridge = [l2; D];
+    let mut ridge = vec![l2; N_FEAT + 1];
     ridge[N_FEAT] = 1e-6;
-    let mut beta = [0.0; D];
-    for _ in 0..25 {
-        let mut g = [0.0; D];
-        let mut h = [[0.0; D]; D];
-        for (xi, &yi) in x.iter().zip(y) {
-            let mut xa = [1.0; D];
+    let rows: Vec<[f64; N_FEAT + 1]> = x
+        .iter()
+        .map(|xi| {
+            let mut xa = [1.0; N_FEAT + 1];
             xa[..N_FEAT].copy_from_slice(xi);
-            let z: f64 = xa.iter().zip(&beta).map(|(a, b)| a * b).sum();
-            let p = 1.0 / (1.0 + (-z).exp());
-            let r = p - if yi { 1.0 } else { 0.0 };
-            let w = p * (1.0 - p);
-            for a in 0..D {
-                g[a] += r * xa[a];
-                let wa = w * xa[a];
-                for b in a..D {
-                    h[a][b] += wa * xa[b];
-                }
-            }
-        }
-        for a in 0..D {
-            g[a] += ridge[a] * beta[a];
-            h[a][a] += ridge[a];
-            for b in 0..a {
-                h[a][b] = h[b][a];
-            }
-        }
-        let step = solve(h, g)?;
-        for a in 0..D {
-            beta[a] -= step[a];
-        }
-        if !beta.iter().all(|b| b.is_finite()) {
-            return None;
-        }
-        if step.iter().fold(0.0f64, |m, s| m.max(s.abs())) < 1e-7 {
-            break;
-        }
-    }
+            xa
+        })
+        .collect();
+    let beta = crate::logistic::fit(&rows, y, &ridge)?;
     let mut coef = [0.0; N_FEAT];
     coef.copy_from_slice(&beta[..N_FEAT]);
     Some(LogisticWeights {
         coef,
         bias: beta[N_FEAT],
     })
-}
-
-/// Gaussian elimination with partial pivoting; `None` for a singular system.
-#[allow(clippy::needless_range_loop)]
-fn solve(mut a: [[f64; D]; D], mut b: [f64; D]) -> Option<[f64; D]> {
-    for col in 0..D {
-        let piv = (col..D).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[piv][col].abs() < 1e-300 || !a[piv][col].is_finite() {
-            return None;
-        }
-        a.swap(col, piv);
-        b.swap(col, piv);
-        for r in col + 1..D {
-            let f = a[r][col] / a[col][col];
-            for c in col..D {
-                a[r][c] -= f * a[col][c];
-            }
-            b[r] -= f * b[col];
-        }
-    }
-    let mut x = [0.0; D];
-    for r in (0..D).rev() {
-        let s: f64 = (r + 1..D).map(|c| a[r][c] * x[c]).sum();
-        x[r] = (b[r] - s) / a[r][r];
-    }
-    Some(x)
 }

@@ -37,7 +37,7 @@ mod microsegments;
 mod nelder_mead;
 mod price_band;
 mod rfm;
-mod rng;
+pub(crate) mod rng;
 mod shop;
 pub mod simulate;
 mod special;
