@@ -6,6 +6,7 @@
 pub mod backtest;
 pub mod error;
 pub mod events;
+pub mod offers;
 pub mod privacy;
 pub mod segments;
 pub mod storefront;

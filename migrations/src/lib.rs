@@ -14,6 +14,7 @@ mod m20261121_000006_create_jobs_and_webhooks;
 mod m20261121_000007_create_inventory_and_exports;
 mod m20261122_000008_add_event_keys_and_segment_details;
 mod m20261122_000009_create_recommendation_models;
+mod m20261122_000010_create_offer_codes_and_decisions;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000007_create_inventory_and_exports::Migration),
             Box::new(m20261122_000008_add_event_keys_and_segment_details::Migration),
             Box::new(m20261122_000009_create_recommendation_models::Migration),
+            Box::new(m20261122_000010_create_offer_codes_and_decisions::Migration),
         ]
     }
 }

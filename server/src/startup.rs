@@ -101,6 +101,7 @@ impl Application {
             segments,
             widgets: Arc::default(),
             answers: Arc::default(),
+            offer_models: Arc::default(),
             theme: Arc::new(Theme::load().context("could not load the theme extension")?),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))

@@ -21,6 +21,8 @@ pub struct AppState {
     pub widgets: Arc<crate::services::widgets::WidgetCache>,
     /// Finished storefront answers shared by every shopper asking the same thing.
     pub answers: Arc<crate::services::recommend::AnswerCache>,
+    /// Each active offer's purchase-intent model.
+    pub offer_models: Arc<crate::services::offers::OfferModels>,
     pub shopify: Arc<Shopify>,
     pub jobs: Arc<crate::jobs::Wakeup>,
     pub cipher: Arc<crate::crypto::TokenCipher>,

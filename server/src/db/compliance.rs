@@ -120,7 +120,7 @@ pub async fn get_export(
         .await
 }
 
-/// Erases the customer: their visitors (with events and profiles), exports about them and the
+/// Erases the customer: their visitors (with events, profiles and offer decisions), exports about them and the
 /// customer row itself. Their orders stay as anonymous baskets (no customer link, no personal
 /// fields are stored on orders).
 pub async fn redact_customer(
@@ -143,6 +143,7 @@ pub async fn redact_customer(
             .map(|v| v.id)
             .collect();
         if !visitor_ids.is_empty() {
+            super::offers::forget_visitors(db, shop_id, &visitor_ids).await?;
             storefront_event::Entity::delete_many()
                 .filter(storefront_event::Column::VisitorId.is_in(visitor_ids.clone()))
                 .exec(db)

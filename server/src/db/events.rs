@@ -259,6 +259,9 @@ pub async fn forget_visitor(
     shop: ShopId,
     key: &str,
 ) -> Result<u64, DbErr> {
+    if let Some(v) = find_visitor(db, shop, key).await? {
+        super::offers::forget_visitors(db, shop, &[v.id]).await?;
+    }
     let r = visitor::Entity::delete_many()
         .filter(visitor::Column::ShopId.eq(shop.get()))
         .filter(visitor::Column::VisitorKey.eq(key))

@@ -10,6 +10,7 @@ pub mod entities;
 pub mod events;
 pub mod jobs;
 pub mod models;
+pub mod offers;
 pub mod order_changes;
 pub mod orders;
 pub mod segments;

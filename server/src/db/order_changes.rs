@@ -132,6 +132,10 @@ pub async fn upsert_order(
     row.placed_at = Set(o.placed_at);
     row.cancelled_at = Set(o.cancelled_at);
     row.updated_at = Set(o.updated_at);
+    if let Some(key) = &o.visitor_key {
+        let visitor = super::events::find_visitor(db, shop, key).await?;
+        row.visitor_id = Set(visitor.map(|v| v.id));
+    }
     let order_id = row.save(db).await?.id.unwrap();
 
     order_line::Entity::delete_many()

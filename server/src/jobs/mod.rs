@@ -100,6 +100,14 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
         "sync_incremental" => services::sync::incremental(state, job.shop)
             .await
             .map(|_| ()),
+        "refill_offer_codes" => {
+            let offer = job
+                .payload
+                .get("offer")
+                .and_then(serde_json::Value::as_i64)
+                .ok_or_else(|| anyhow::anyhow!("refill job without an offer id"))?;
+            services::offers::codes::refill(state, job.shop, offer).await
+        }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

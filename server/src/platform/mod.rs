@@ -154,3 +154,35 @@ pub struct OrderLineData {
     pub quantity: i32,
     pub unit_price_minor: i64,
 }
+
+/// One single-use discount code to create on the platform for a smart offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeSpec {
+    pub code: String,
+    /// What the merchant sees in the platform's discount list.
+    pub title: String,
+    pub value: CodeValue,
+    pub minimum_subtotal_minor: Option<i64>,
+    /// Platform product ids the discount is limited to (none, with no collections: all).
+    pub products: Vec<String>,
+    pub collections: Vec<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CodeValue {
+    /// Percent off (e.g. 12.5).
+    Percentage(f64),
+    Amount(i64),
+    FreeShipping {
+        max_shipping_minor: Option<i64>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedCode {
+    pub code: String,
+    /// The platform's id of the discount behind the code.
+    pub platform_id: String,
+}

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod events;
 pub mod install;
 pub mod keys;
+pub mod offers;
 pub mod profiles;
 pub mod recommend;
 pub mod segment_rules;

@@ -115,6 +115,7 @@ pub async fn apply(
         Change::OrderUpserted(o) => {
             let txn = db.begin().await?;
             let a = orders::upsert_order(&txn, shop, &o).await?;
+            db::offers::redeem(&txn, shop, &o.discount_codes, &o.platform_id, o.placed_at).await?;
             if let (Some(key), Some(customer)) = (&o.visitor_key, &o.customer_platform_id)
                 && let Some(row) = db::orders::customer_row_id(&txn, shop, customer).await?
             {

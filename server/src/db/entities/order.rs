@@ -21,6 +21,8 @@ pub struct Model {
     pub placed_at: DateTimeUtc,
     pub cancelled_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The storefront visitor the order came from, when the cart carried our visitor id.
+    pub visitor_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 //! touches `shopify_api` directly.
 
 pub mod client;
+pub mod discounts;
 pub mod payloads;
 pub mod pixel;
 pub mod standin;

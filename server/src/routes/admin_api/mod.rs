@@ -3,6 +3,7 @@
 //! [`AdminSession`]: crate::extract::AdminSession
 
 mod demo_session;
+mod offers;
 mod privacy;
 mod segments;
 mod sync;
@@ -18,6 +19,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             web::resource("/widgets")
                 .route(web::get().to(widgets::list))
                 .route(web::post().to(widgets::create)),
+        )
+        .service(
+            web::resource("/offers")
+                .route(web::get().to(offers::list))
+                .route(web::post().to(offers::create)),
+        )
+        .service(
+            web::resource("/offers/{id}")
+                .route(web::get().to(offers::get))
+                .route(web::put().to(offers::update))
+                .route(web::delete().to(offers::delete)),
         )
         .service(
             web::resource("/segments")

@@ -2,6 +2,7 @@
 //! `/storefront/*`, or through Shopify's app proxy at `{app_proxy_path}/*` (signed).
 
 mod events;
+mod offer;
 mod recommendations;
 
 use actix_web::web;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         web::resource(format!("{proxy}/recommendations"))
             .route(web::get().to(recommendations::proxied)),
     );
+    cfg.service(web::resource(format!("{proxy}/offer")).route(web::get().to(offer::proxied)));
     cfg.service(
         web::resource(format!("{proxy}/events"))
             .app_data(body_limit)

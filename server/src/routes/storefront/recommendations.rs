@@ -42,7 +42,7 @@ struct Parsed {
 }
 
 /// Ids from the storefront: short, and only characters platform ids and our visitor ids use.
-fn storefront_id(value: Option<&str>, field: &str) -> Result<Option<String>, AppError> {
+pub(super) fn storefront_id(value: Option<&str>, field: &str) -> Result<Option<String>, AppError> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };

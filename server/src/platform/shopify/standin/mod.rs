@@ -92,6 +92,8 @@ pub struct StandInStats {
     pub webhooks_sent: u64,
     /// The settings the app activated its web pixel with (`webPixelCreate`).
     pub web_pixel_settings: Option<String>,
+    /// Code discounts the app created, by code (upper case), with the input they were made from.
+    pub discount_codes: BTreeMap<String, serde_json::Value>,
     pub last_access_token: Option<String>,
     pub last_refresh_token: Option<String>,
 }

@@ -376,7 +376,67 @@ impl Mutations for Runner<'_> {
                     json!({"userErrors": [], "webPixel": {"id": "gid://shopify/WebPixel/1", "settings": settings}})
                 })
             }
+            "discountCodeBasicCreate" => Some(self.create_code(args, "basicCodeDiscount", true)),
+            "discountCodeFreeShippingCreate" => {
+                Some(self.create_code(args, "freeShippingCodeDiscount", false))
+            }
             _ => None,
         }
+    }
+}
+
+impl Runner<'_> {
+    /// Shopify's checks that matter to a caller: a code is required and unique in the shop
+    /// (case-insensitively), and a basic discount says what the customer gets.
+    fn create_code(&mut self, args: &Map<String, Value>, input: &str, basic: bool) -> Value {
+        let refuse = |field: &str, code: &str, message: &str| json!({"codeDiscountNode": null, "userErrors": [{"field": [input, field], "code": code, "message": message}]});
+        let Some(i) = args.get(input).and_then(Value::as_object) else {
+            return refuse("", "BLANK", "Input can't be blank");
+        };
+        let Some(code) = i
+            .get("code")
+            .and_then(Value::as_str)
+            .filter(|c| !c.trim().is_empty())
+        else {
+            return refuse("code", "BLANK", "Code can't be blank");
+        };
+        if code.len() > 255 {
+            return refuse(
+                "code",
+                "TOO_LONG",
+                "Code is too long (maximum is 255 characters)",
+            );
+        }
+        let key = code.to_uppercase();
+        if self.stats.discount_codes.contains_key(&key) {
+            return refuse(
+                "code",
+                "TAKEN",
+                "Code must be unique. Please try a different code.",
+            );
+        }
+        if basic {
+            let value = i.get("customerGets").and_then(|g| g.get("value"));
+            let ok = match value {
+                Some(v) => {
+                    v.get("percentage")
+                        .and_then(Value::as_f64)
+                        .is_some_and(|p| p > 0.0 && p <= 1.0)
+                        || v.pointer("/discountAmount/amount")
+                            .and_then(Value::as_str)
+                            .and_then(|a| a.parse::<f64>().ok())
+                            .is_some_and(|a| a > 0.0)
+                }
+                None => false,
+            };
+            if !ok {
+                return refuse("customerGets", "INVALID", "Customer gets value is invalid");
+            }
+        }
+        let n = self.stats.discount_codes.len() + 1;
+        self.stats
+            .discount_codes
+            .insert(key, Value::Object(i.clone()));
+        json!({"codeDiscountNode": {"id": format!("gid://shopify/DiscountCodeNode/{n}")}, "userErrors": []})
     }
 }
