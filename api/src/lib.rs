@@ -3,6 +3,7 @@
 //! Everything here must build for `wasm32-unknown-unknown`: plain data, serde, no I/O.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod analytics;
 pub mod backtest;
 pub mod error;
 pub mod events;

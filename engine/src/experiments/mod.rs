@@ -42,7 +42,7 @@ pub enum Statistic {
 }
 
 /// Sum and sum of squares of one per-unit value; a ratio's two sides.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Moments {
     pub sum: f64,
     pub sum_squares: f64,

@@ -84,8 +84,9 @@
       .then((r) => { if (r.ok) try { sessionStorage.setItem('attune_cart', id); } catch (e) { /* no storage */ } })
       .catch(() => {});
   };
-  let vid = visitor();
-  doc.addEventListener('visitorConsentCollected', () => { vid = visitor(); });
+  // Attune.ready: the visitor id promise (null without consent), for attune-offer.js and themes.
+  let vid = Attune.ready = visitor();
+  doc.addEventListener('visitorConsentCollected', () => { vid = Attune.ready = visitor(); });
 
   // Behaviour events, batched. When the web pixel reported in the last day it sends them
   // (it also sees checkout), so the embed stays quiet to avoid counting twice.

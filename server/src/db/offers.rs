@@ -387,25 +387,77 @@ pub async fn decisions_since(
         .await
 }
 
-/// `(visitor, customer, placed_at)` of the shop's non-cancelled orders since a time: the
-/// outcomes offer decisions are attributed to.
+/// An order as measurement sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderOutcome {
+    pub id: i64,
+    pub visitor: Option<i64>,
+    pub customer: Option<i64>,
+    pub placed_at: DateTime<Utc>,
+    /// Net of discounts.
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+}
+
+/// The shop's non-cancelled orders since a time: the outcomes decisions and exposures are
+/// attributed to.
 pub async fn orders_since(
     db: &impl ConnectionTrait,
     shop: ShopId,
     since: DateTime<Utc>,
-) -> Result<Vec<(Option<i64>, Option<i64>, DateTime<Utc>)>, DbErr> {
+) -> Result<Vec<OrderOutcome>, DbErr> {
     use super::entities::order;
-    order::Entity::find()
+    type Row = (i64, Option<i64>, Option<i64>, DateTime<Utc>, i64, i64);
+    let rows: Vec<Row> = order::Entity::find()
         .select_only()
+        .column(order::Column::Id)
         .column(order::Column::VisitorId)
         .column(order::Column::CustomerId)
         .column(order::Column::PlacedAt)
+        .column(order::Column::SubtotalMinor)
+        .column(order::Column::DiscountMinor)
         .filter(order::Column::ShopId.eq(shop.get()))
         .filter(order::Column::PlacedAt.gte(since))
         .filter(order::Column::CancelledAt.is_null())
         .into_tuple()
         .all(db)
-        .await
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, visitor, customer, placed_at, subtotal_minor, discount_minor)| OrderOutcome {
+                id,
+                visitor,
+                customer,
+                placed_at,
+                subtotal_minor,
+                discount_minor,
+            },
+        )
+        .collect())
+}
+
+/// Redeemed codes of an offer: (count, discount committed on them).
+pub async fn redeemed(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    offer: i64,
+) -> Result<(u64, i64), DbErr> {
+    let v: Option<(i64, i64)> = offer_code::Entity::find()
+        .select_only()
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .column_as(
+            Expr::cust("CAST(COALESCE(SUM(committed_minor), 0) AS BIGINT)"),
+            "s",
+        )
+        .filter(offer_code::Column::ShopId.eq(shop.get()))
+        .filter(offer_code::Column::OfferId.eq(offer))
+        .filter(offer_code::Column::Status.eq("redeemed"))
+        .into_tuple()
+        .one(db)
+        .await?;
+    let (n, s) = v.unwrap_or((0, 0));
+    Ok((n.max(0) as u64, s))
 }
 
 /// The shop's typical order: mean subtotal of non-cancelled orders since a time.

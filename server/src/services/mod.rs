@@ -1,6 +1,7 @@
 //! Domain services: what handlers call. Each takes a tenant (`ShopId`) from a verified
 //! request and does one thing.
 
+pub mod analytics;
 pub mod backtest;
 pub mod catalog;
 pub mod demo;

@@ -2,6 +2,7 @@
 //!
 //! [`AdminSession`]: crate::extract::AdminSession
 
+mod analytics;
 mod demo_session;
 mod offers;
 mod privacy;
@@ -20,6 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
                 .route(web::get().to(widgets::list))
                 .route(web::post().to(widgets::create)),
         )
+        .service(web::resource("/analytics").route(web::get().to(analytics::dashboard)))
+        .service(web::resource("/analytics/offers/{id}").route(web::get().to(analytics::offer)))
         .service(
             web::resource("/offers")
                 .route(web::get().to(offers::list))

@@ -112,12 +112,12 @@ pub async fn training_log(
         .collect();
     let mut by_visitor: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
     let mut by_customer: HashMap<i64, Vec<DateTime<Utc>>> = HashMap::new();
-    for (visitor, customer, placed) in db::offers::orders_since(db, shop, since).await? {
-        if let Some(v) = visitor {
-            by_visitor.entry(v).or_default().push(placed);
+    for o in db::offers::orders_since(db, shop, since).await? {
+        if let Some(v) = o.visitor {
+            by_visitor.entry(v).or_default().push(o.placed_at);
         }
-        if let Some(c) = customer {
-            by_customer.entry(c).or_default().push(placed);
+        if let Some(c) = o.customer {
+            by_customer.entry(c).or_default().push(o.placed_at);
         }
     }
     let window = chrono::Duration::hours(ATTRIBUTION_WINDOW_HOURS);
