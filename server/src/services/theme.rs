@@ -24,6 +24,10 @@ const EMBED_BLOCK: &str = ext!("blocks/app-embed.liquid");
 const LOCALE: &str = ext!("locales/en.default.json");
 const ATTUNE_JS: &str = ext!("assets/attune.js");
 const ATTUNE_CSS: &str = ext!("assets/attune.css");
+const ATTUNE_OFFER_JS: &str = ext!("assets/attune-offer.js");
+const OFFER_SLOT_SNIPPET: &str = ext!("snippets/attune-offer-slot.liquid");
+/// Where the demo serves the extension's assets (Shopify's CDN in a real store).
+const DEMO_ASSET_BASE: &str = "/demo/assets";
 
 pub struct Theme {
     recommendations: liquid::Template,
@@ -52,9 +56,24 @@ impl Theme {
     pub fn load() -> anyhow::Result<Self> {
         let locale: serde_json::Value =
             serde_json::from_str(LOCALE).context("locale is not JSON")?;
+        let mut snippets = liquid::partials::InMemorySource::new();
+        snippets.add("attune-offer-slot", OFFER_SLOT_SNIPPET);
         let parser = liquid::ParserBuilder::with_stdlib()
             .filter(Translate(Arc::new(locale)))
             .filter(JsonFilter)
+            .filter(MapFilter {
+                name: "asset_url",
+                f: |file| format!("{DEMO_ASSET_BASE}/{file}"),
+            })
+            .filter(MapFilter {
+                name: "stylesheet_tag",
+                f: |url| {
+                    format!(
+                        "<link href=\"{url}\" rel=\"stylesheet\" type=\"text/css\" media=\"all\" />"
+                    )
+                },
+            })
+            .partials(liquid::partials::EagerCompiler::new(snippets))
             .build()?;
         let mut scripts = Vec::new();
         let mut stylesheets = Vec::new();
@@ -104,7 +123,7 @@ impl Theme {
     /// `collection`, `search`, `cart`) showing this product / collection / search.
     pub fn app_embed(&self, shop_domain: &str, page: &PageContext) -> anyhow::Result<String> {
         let globals = liquid::object!({
-            "block": { "id": "attune-embed", "settings": { "debug": false }, "shopify_attributes": "" },
+            "block": { "id": "attune-embed", "settings": { "debug": false, "offers": true }, "shopify_attributes": "" },
             "shop": { "permanent_domain": shop_domain },
             "request": { "design_mode": false, "page_type": page.page_type },
             "product": { "id": page.product.clone().unwrap_or_default() },
@@ -135,6 +154,7 @@ impl Theme {
         match name {
             "attune.js" => Some((ATTUNE_JS, "text/javascript; charset=utf-8")),
             "attune.css" => Some((ATTUNE_CSS, "text/css; charset=utf-8")),
+            "attune-offer.js" => Some((ATTUNE_OFFER_JS, "text/javascript; charset=utf-8")),
             _ => None,
         }
     }
@@ -202,6 +222,62 @@ impl Filter for TranslateFilter {
         Ok(Value::scalar(found.map(str::to_owned).unwrap_or_else(
             || format!("translation missing: en.{key}"),
         )))
+    }
+}
+
+/// A filter that maps a string to a string (Shopify's `asset_url`, `stylesheet_tag`).
+#[derive(Clone)]
+struct MapFilter {
+    name: &'static str,
+    f: fn(&str) -> String,
+}
+
+#[derive(Debug)]
+struct MapFilterImpl {
+    name: &'static str,
+    f: fn(&str) -> String,
+}
+
+impl FilterReflection for MapFilter {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn description(&self) -> &str {
+        "Maps a string to a string"
+    }
+    fn positional_parameters(&self) -> &'static [ParameterReflection] {
+        &[]
+    }
+    fn keyword_parameters(&self) -> &'static [ParameterReflection] {
+        &[]
+    }
+}
+
+impl ParseFilter for MapFilter {
+    fn parse(&self, _arguments: FilterArguments) -> liquid_core::Result<Box<dyn Filter>> {
+        Ok(Box::new(MapFilterImpl {
+            name: self.name,
+            f: self.f,
+        }))
+    }
+    fn reflection(&self) -> &dyn FilterReflection {
+        self
+    }
+}
+
+impl fmt::Display for MapFilterImpl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl Filter for MapFilterImpl {
+    fn evaluate(
+        &self,
+        input: &dyn ValueView,
+        _runtime: &dyn Runtime,
+    ) -> liquid_core::Result<Value> {
+        Ok(Value::scalar((self.f)(&input.to_kstr())))
     }
 }
 

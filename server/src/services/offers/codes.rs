@@ -62,6 +62,20 @@ pub async fn refill(state: &AppState, shop: ShopId, offer: i64) -> anyhow::Resul
     }
     let input = super::input_of(&row).map_err(|e| anyhow::anyhow!("{e}"))?;
     let shop_row = db::shops::get(db, shop).await?.context("no such shop")?;
+    // The demo shop has no platform behind it: its codes are made here, for the demo store.
+    if state
+        .demo()
+        .is_some_and(|d| d.shop.as_str() == shop_row.domain)
+    {
+        let codes: Vec<(String, String)> = (available..POOL_SIZE)
+            .map(|_| {
+                let code = new_code();
+                (code.clone(), format!("demo:{code}"))
+            })
+            .collect();
+        db::offers::add_codes(db, shop, offer, &codes).await?;
+        return Ok(());
+    }
     let (_, client) =
         crate::services::install::admin_client(db, &state.cipher, &state.oauth, shop).await?;
     let value = match input.kind {
