@@ -35,6 +35,11 @@ fn App() -> impl IntoView {
                     <Route path=path!("/admin/segments") view=pages::segments::SegmentList />
                     <Route path=path!("/admin/segments/new") view=pages::segments::SegmentNew />
                     <Route path=path!("/admin/segments/:id") view=pages::segments::SegmentEdit />
+                    <Route path=path!("/admin/offers") view=pages::offers::OfferList />
+                    <Route path=path!("/admin/offers/new") view=pages::offers::OfferNew />
+                    <Route path=path!("/admin/offers/:id") view=pages::offers::OfferEdit />
+                    <Route path=path!("/admin/offers/:id/results") view=pages::analytics::OfferResults />
+                    <Route path=path!("/admin/analytics") view=pages::analytics::AnalyticsDashboard />
                     <Route path=path!("/admin/privacy") view=pages::privacy::Privacy />
                 </Routes>
             </Shell>
@@ -51,6 +56,8 @@ fn Shell(children: Children) -> impl IntoView {
             <a href="/admin" rel="home">"Home"</a>
             <a href="/admin/widgets">"Widgets"</a>
             <a href="/admin/segments">"Segments"</a>
+            <a href="/admin/offers">"Offers"</a>
+            <a href="/admin/analytics">"Analytics"</a>
             <a href="/admin/privacy">"Privacy requests"</a>
         </ui-nav-menu>
         {demo.then(|| view! {
@@ -66,6 +73,8 @@ fn Shell(children: Children) -> impl IntoView {
                 <A href="/admin" exact=true>"Home"</A>
                 <A href="/admin/widgets">"Widgets"</A>
                 <A href="/admin/segments">"Segments"</A>
+                <A href="/admin/offers">"Offers"</A>
+                <A href="/admin/analytics">"Analytics"</A>
                 <A href="/admin/privacy">"Privacy requests"</A>
                 {demo.then(|| view! { <a href="/demo" target="_blank" rel="noopener">"Demo storefront ↗"</a> })}
             </nav>

@@ -1,4 +1,7 @@
+pub mod analytics;
+pub mod charts;
 pub mod home;
+pub mod offers;
 pub mod privacy;
 pub mod segments;
 pub mod widget_preview;
