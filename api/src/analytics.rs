@@ -70,6 +70,20 @@ pub struct OfferEconomics {
     pub incremental_margin: Option<Estimate>,
 }
 
+/// A widget's path to a sale, among the visitors it was shown to (not the holdout): saw it,
+/// clicked a product in it, added a clicked product to the cart, ordered a clicked product
+/// (each within the attribution window of the step before).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Funnel {
+    pub viewers: u64,
+    pub clickers: u64,
+    pub added_to_cart: u64,
+    pub ordered: u64,
+    /// Revenue of the clicked products in those orders: what the widget is credited with by
+    /// clicks, as opposed to the incremental revenue measured against the holdout.
+    pub attributed_revenue_minor: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     /// `offer` or `widget`.
@@ -87,6 +101,8 @@ pub struct Report {
     pub holdout_share: f64,
     pub daily: Vec<DailyPoint>,
     pub economics: Option<OfferEconomics>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub funnel: Option<Funnel>,
     /// One plain sentence: significant or not, and what to do.
     pub verdict: String,
 }

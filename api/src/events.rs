@@ -33,10 +33,19 @@ pub enum EventKind {
     ProductAddedToCart,
     CheckoutStarted,
     CheckoutCompleted,
+    /// A recommendation widget came into view (before its products load: holdout visitors
+    /// send it too, which is what makes them comparable). Needs `widget`.
+    RecommendationViewed,
+    /// A product in a widget was clicked. Needs `widget` and `product`.
+    RecommendationClicked,
+    /// A smart offer was shown. Needs `offer`.
+    OfferViewed,
+    /// The shopper copied or applied the offer's code. Needs `offer`.
+    OfferClicked,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 7] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::PageViewed,
         EventKind::ProductViewed,
         EventKind::CollectionViewed,
@@ -44,6 +53,10 @@ impl EventKind {
         EventKind::ProductAddedToCart,
         EventKind::CheckoutStarted,
         EventKind::CheckoutCompleted,
+        EventKind::RecommendationViewed,
+        EventKind::RecommendationClicked,
+        EventKind::OfferViewed,
+        EventKind::OfferClicked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +68,10 @@ impl EventKind {
             EventKind::ProductAddedToCart => "product_added_to_cart",
             EventKind::CheckoutStarted => "checkout_started",
             EventKind::CheckoutCompleted => "checkout_completed",
+            EventKind::RecommendationViewed => "recommendation_viewed",
+            EventKind::RecommendationClicked => "recommendation_clicked",
+            EventKind::OfferViewed => "offer_viewed",
+            EventKind::OfferClicked => "offer_clicked",
         }
     }
 
@@ -107,6 +124,12 @@ pub struct Event {
     pub cart_value_minor: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cart_items: Option<u32>,
+    /// The widget (its public id) a recommendation event is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget: Option<String>,
+    /// The offer (its id) an offer event is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer: Option<String>,
 }
 
 /// A validated batch.
@@ -382,6 +405,8 @@ fn parse_event(r: &mut Reader<'_>, value: &Value, i: usize, now: i64) -> Option<
     let value_minor = r.int(obj, "value_minor", &path, MAX_MINOR);
     let cart_value_minor = r.int(obj, "cart_value_minor", &path, MAX_MINOR);
     let cart_items = r.int(obj, "cart_items", &path, 10_000).map(|q| q as u32);
+    let widget = r.id(obj, "widget", &path);
+    let offer = r.id(obj, "offer", &path);
     let kind = kind?;
     let needs = |field: &str, present: bool, r: &mut Reader<'_>| {
         if !present {
@@ -397,6 +422,12 @@ fn parse_event(r: &mut Reader<'_>, value: &Value, i: usize, now: i64) -> Option<
         }
         EventKind::CollectionViewed => needs("collection", collection.is_some(), r),
         EventKind::SearchSubmitted => needs("query", query.is_some(), r),
+        EventKind::RecommendationViewed => needs("widget", widget.is_some(), r),
+        EventKind::RecommendationClicked => {
+            needs("widget", widget.is_some(), r);
+            needs("product", product.is_some(), r);
+        }
+        EventKind::OfferViewed | EventKind::OfferClicked => needs("offer", offer.is_some(), r),
         _ => {}
     }
     Some(Event {
@@ -411,6 +442,8 @@ fn parse_event(r: &mut Reader<'_>, value: &Value, i: usize, now: i64) -> Option<
         value_minor,
         cart_value_minor,
         cart_items,
+        widget,
+        offer,
     })
 }
 

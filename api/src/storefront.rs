@@ -55,6 +55,10 @@ pub struct WidgetSummary {
 pub struct Recommendations {
     pub widget: WidgetSummary,
     pub products: Vec<RecommendedProduct>,
+    /// The visitor is in the widget's always-on holdout: shown nothing, so the widget's value
+    /// can be measured against them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub holdout: bool,
     /// Which model answered (with `explain=1`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelInfo>,

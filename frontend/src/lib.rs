@@ -32,6 +32,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/admin/widgets") view=pages::widgets::WidgetList />
                     <Route path=path!("/admin/widgets/new") view=pages::widgets::WidgetNew />
                     <Route path=path!("/admin/widgets/:id") view=pages::widgets::WidgetEdit />
+                    <Route path=path!("/admin/widgets/:id/results") view=pages::analytics::WidgetResults />
                     <Route path=path!("/admin/segments") view=pages::segments::SegmentList />
                     <Route path=path!("/admin/segments/new") view=pages::segments::SegmentNew />
                     <Route path=path!("/admin/segments/:id") view=pages::segments::SegmentEdit />

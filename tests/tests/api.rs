@@ -427,10 +427,15 @@ async fn recommendations_use_co_purchases_then_popularity(backend: Backend) {
         widget_body("FBT", "product_page", "frequently_bought_together", 4),
     )
     .await;
+    // A visitor outside the widget's holdout (measurement.rs covers the holdout).
+    let visitor = (0..)
+        .map(|i| format!("v-{i}"))
+        .find(|v| !attune_server::services::recommend::in_holdout(&w.id, v))
+        .unwrap();
     let recs: Recommendations = app
         .client
         .get(app.url(&format!(
-            "/storefront/recommendations?widget={}&product=PA&visitor=v-1",
+            "/storefront/recommendations?widget={}&product=PA&visitor={visitor}",
             w.id
         )))
         .send()

@@ -293,7 +293,14 @@ async fn accepted_consent_stores_events_and_session_once(backend: Backend) {
         .map(|e| e.payload["url"].as_str().unwrap())
         .collect();
     assert_eq!(urls, paths.iter().map(String::as_str).collect());
-    for e in &events {
+    // The widgets on those pages report coming into view, for measurement.
+    let widget_views: Vec<&storefront_event::Model> = events
+        .iter()
+        .filter(|e| e.kind == "recommendation_viewed")
+        .collect();
+    assert!(!widget_views.is_empty());
+    assert!(widget_views.iter().all(|e| e.payload["widget"].is_string()));
+    for e in events.iter().filter(|e| e.kind != "recommendation_viewed") {
         assert!(
             ["page_viewed", "product_viewed"].contains(&e.kind.as_str()),
             "{e:?}"

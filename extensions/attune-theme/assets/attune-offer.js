@@ -51,7 +51,12 @@
     const status = attr(box.appendChild(el('p', 'attune-offer__status')), { role: 'status', 'aria-live': 'polite', 'data-attune-offer-status': '' });
     const x = attr(box.appendChild(el('button', 'attune-offer__close')), { type: 'button', 'aria-label': closeLabel, 'data-attune-offer-dismiss': '' });
     attr(x.appendChild(el('span', '', '\u00d7')), { 'aria-hidden': 'true' });
+    // Measurement: shown, then copied or applied (collecting a code is not a sale).
+    const track = (type) => { try { window.Attune.track(type, { offer: String(o.id) }); } catch (e) { /* no tracker */ } };
+    track('offer_viewed');
+    apply.addEventListener('click', () => track('offer_clicked'));
     copy.addEventListener('click', () => {
+      track('offer_clicked');
       const c = navigator.clipboard;
       (c && c.writeText ? c.writeText(o.code) : Promise.reject(new Error('no clipboard API')))
         .then(() => { copy.textContent = T.copied; status.textContent = T.copied; })

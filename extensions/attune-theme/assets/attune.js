@@ -142,9 +142,12 @@
 
   const load = async (sec) => {
     const items = sec.querySelector('.attune-recs__items');
+    const widget = sec.getAttribute('data-attune-widget').trim();
+    // In view, whatever comes back: holdout visitors count too, so they can be compared.
+    track('recommendation_viewed', { widget });
     try {
       const p = new URLSearchParams();
-      p.set('widget', sec.getAttribute('data-attune-widget').trim());
+      p.set('widget', widget);
       const product = (sec.getAttribute('data-attune-product') || '').trim();
       if (product) p.set('product', product);
       const id = await vid;
@@ -188,6 +191,13 @@
       if (io) io.observe(sec); else load(sec);
     });
   };
+  doc.addEventListener('click', (e) => {
+    const a = e.target.closest && e.target.closest('[data-attune-widget] a[data-attune-product]');
+    const sec = a && a.closest('section[data-attune-widget]');
+    if (!sec) return;
+    track('recommendation_clicked', { widget: sec.getAttribute('data-attune-widget').trim(), product: a.getAttribute('data-attune-product') });
+    flush(true);
+  }, true);
   scan(doc);
   // Theme editor re-renders sections in place.
   doc.addEventListener('shopify:section:load', (e) => scan(e.target));

@@ -18,6 +18,10 @@ fn percent(x: f64) -> String {
     format!("{:+.1}%", x * 100.0)
 }
 
+fn count(x: f64) -> String {
+    format!("{x:.0}")
+}
+
 fn rate(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
@@ -58,12 +62,12 @@ pub fn AnalyticsDashboard() -> impl IntoView {
     view! {
         <section class="page">
             <header class="page-header"><h1>"Analytics"</h1></header>
-            <p class="help">"Every offer keeps a random holdout that never sees it. The numbers below compare the visitors it reached with that holdout; an order counts when it is placed within the attribution window after the visitor's first decision."</p>
+            <p class="help">"Every offer and widget keeps a random holdout that never sees it. The numbers below compare the visitors it reached with that holdout; an order counts when it is placed within the attribution window after the visitor's first exposure."</p>
             {move || match data.get() {
                 None => view! { <p role="status">"Loading…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="banner banner--critical" role="alert">{e.message}</p> }.into_any(),
                 Some(Ok(d)) if d.reports.is_empty() => view! {
-                    <div class="card empty"><p>"No offers yet. Create one under Offers; its results appear here."</p></div>
+                    <div class="card empty"><p>"No offers or widgets yet; their results appear here."</p></div>
                 }.into_any(),
                 Some(Ok(d)) => view! {
                     <div class="dashboard">
@@ -77,7 +81,7 @@ pub fn AnalyticsDashboard() -> impl IntoView {
 
 #[component]
 fn ReportCard(report: Report) -> impl IntoView {
-    let link = format!("/admin/offers/{}/results", report.id);
+    let link = format!("/admin/{}s/{}/results", report.subject, report.id);
     let days: Vec<String> = report.daily.iter().map(|d| d.day[5..].to_owned()).collect();
     let lift = Series {
         label: "Cumulative lift in revenue per visitor".into(),
@@ -98,13 +102,23 @@ fn ReportCard(report: Report) -> impl IntoView {
 
 #[component]
 pub fn OfferResults() -> impl IntoView {
+    view! { <SubjectResults kind="offers" /> }
+}
+
+#[component]
+pub fn WidgetResults() -> impl IntoView {
+    view! { <SubjectResults kind="widgets" /> }
+}
+
+#[component]
+fn SubjectResults(kind: &'static str) -> impl IntoView {
     let params = use_params_map();
     let data: RwSignal<Option<Result<Report, Failure>>> = RwSignal::new(None);
     Effect::new(move |_| {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
         spawn_local(async move {
             data.set(Some(
-                api::get::<Report>(&format!("/api/admin/analytics/offers/{id}")).await,
+                api::get::<Report>(&format!("/api/admin/analytics/{kind}/{id}")).await,
             ));
         });
     });
@@ -127,7 +141,12 @@ fn Results(report: Report) -> impl IntoView {
         |revenue: i64, visitors: u64| (visitors > 0).then(|| revenue as f64 / visitors as f64);
     let rpv = vec![
         Series {
-            label: "Reached by the offer".into(),
+            label: if r.subject == "offer" {
+                "Reached by the offer"
+            } else {
+                "Shown the widget"
+            }
+            .into(),
             class: "series-a",
             values: r
                 .daily
@@ -150,13 +169,17 @@ fn Results(report: Report) -> impl IntoView {
         class: "series-a",
         values: r.daily.iter().map(|d| d.cumulative_lift).collect(),
     }];
+    let is_offer = r.subject == "offer";
     let economics = r.economics.clone().map(|e| {
-        let mut bars = vec![Bar {
-            label: "Discount given".into(),
-            class: "series-b",
-            value: -(e.discount_cost_minor as f64),
-            interval: None,
-        }];
+        let mut bars = Vec::new();
+        if is_offer {
+            bars.push(Bar {
+                label: "Discount given".into(),
+                class: "series-b",
+                value: -(e.discount_cost_minor as f64),
+                interval: None,
+            });
+        }
         if let Some(i) = e.incremental_revenue {
             bars.push(Bar {
                 label: "Incremental revenue".into(),
@@ -184,7 +207,7 @@ fn Results(report: Report) -> impl IntoView {
         <header class="page-header"><h1>{format!("Results: {}", r.name)}</h1></header>
         <p class=verdict_class(&r) role="status" data-verdict data-significant=significant.to_string()>{r.verdict.clone()}</p>
         <p class="help">{format!(
-            "Holdout: {:.0}% of visitors, chosen at random. Orders count within {} hours of a visitor's first decision. Sample-ratio check p = {:.3}. Amounts in {}.",
+            "Holdout: {:.0}% of visitors, chosen at random. Orders count within {} hours of a visitor's first exposure. Sample-ratio check p = {:.3}. Amounts in {}.",
             r.holdout_share * 100.0, r.attribution_window_hours, r.srm_p_value, r.currency
         )}</p>
         <table class="table" data-testid="arms">
@@ -192,14 +215,14 @@ fn Results(report: Report) -> impl IntoView {
                 <th scope="col">"Orders"</th><th scope="col">"Revenue"</th><th scope="col">"Revenue per visitor"</th></tr></thead>
             <tbody>
                 {r.arms.iter().map(|a| view! {
-                    <tr><th scope="row">{if a.arm == "holdout" { "Holdout" } else { "Reached by the offer" }}</th>
+                    <tr><th scope="row">{if a.arm == "holdout" { "Holdout" } else if is_offer { "Reached by the offer" } else { "Shown the widget" }}</th>
                         <td>{a.visitors}</td><td>{rate(a.conversion_rate)}</td><td>{a.orders}</td>
                         <td>{money(a.revenue_minor as f64)}</td><td>{money(a.revenue_per_visitor)}</td></tr>
                 }).collect_view()}
             </tbody>
         </table>
         <table class="table" data-testid="metrics">
-            <thead><tr><th scope="col">"Metric"</th><th scope="col">"Holdout"</th><th scope="col">"Offer"</th>
+            <thead><tr><th scope="col">"Metric"</th><th scope="col">"Holdout"</th><th scope="col">{if is_offer { "Offer" } else { "Widget" }}</th>
                 <th scope="col">"Lift (95% CI)"</th><th scope="col">"p-value"</th><th scope="col">"Chance to beat holdout"</th>
                 <th scope="col">"Significant?"</th></tr></thead>
             <tbody>
@@ -221,9 +244,25 @@ fn Results(report: Report) -> impl IntoView {
         <div class="charts">
             <LineChart title="Revenue per visitor by day".into() x_labels=days.clone() series=rpv fmt=money />
             <LineChart title="Lift in revenue per visitor over time (cumulative)".into() x_labels=days series=lift fmt=percent />
-            {economics.map(|(e, bars)| view! {
-                <BarChart title="Offer economics: discount given against what the offer earned".into() bars fmt=money />
-                <p class="help">{format!("{} codes handed out, {} redeemed.", e.codes_handed_out, e.codes_redeemed)}</p>
+            {economics.map(|(e, bars)| if is_offer {
+                view! {
+                    <BarChart title="Offer economics: discount given against what the offer earned".into() bars fmt=money />
+                    <p class="help">{format!("{} codes handed out, {} redeemed.", e.codes_handed_out, e.codes_redeemed)}</p>
+                }.into_any()
+            } else {
+                view! { <BarChart title="What the widget earned beyond its holdout".into() bars fmt=money /> }.into_any()
+            })}
+            {r.funnel.map(|f| {
+                let bars = vec![
+                    Bar { label: "Saw it".into(), class: "series-a", value: f.viewers as f64, interval: None },
+                    Bar { label: "Clicked".into(), class: "series-a", value: f.clickers as f64, interval: None },
+                    Bar { label: "Added to cart".into(), class: "series-a", value: f.added_to_cart as f64, interval: None },
+                    Bar { label: "Ordered".into(), class: "series-c", value: f.ordered as f64, interval: None },
+                ];
+                view! {
+                    <BarChart title="Widget funnel: visitors at each step".into() bars fmt=count />
+                    <p class="help">{format!("Revenue of clicked products in those orders: {}.", money(f.attributed_revenue_minor as f64))}</p>
+                }
             })}
         </div>
     }

@@ -78,6 +78,7 @@ pub fn WidgetList() -> impl IntoView {
                                         <td><code class="widget-id">{w.id.clone()}</code></td>
                                         <td class="actions">
                                             <A href=edit attr:class="button">"Edit"</A>
+                                            <A href=format!("/admin/widgets/{}/results", w.id) attr:class="button">"Results"</A>
                                             <button type="button" class="button button--critical"
                                                 on:click=move |_| remove(for_delete.clone())>"Delete"</button>
                                         </td>

@@ -307,3 +307,20 @@ pub async fn product_views(
         .all(db)
         .await
 }
+
+/// A shop's events of these kinds since a time, oldest first (measurement reads them).
+pub async fn of_kinds_since(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    kinds: &[&str],
+    since: DateTime<Utc>,
+) -> Result<Vec<storefront_event::Model>, DbErr> {
+    storefront_event::Entity::find()
+        .filter(storefront_event::Column::ShopId.eq(shop.get()))
+        .filter(storefront_event::Column::Kind.is_in(kinds.iter().copied()))
+        .filter(storefront_event::Column::OccurredAt.gte(since))
+        .order_by_asc(storefront_event::Column::OccurredAt)
+        .order_by_asc(storefront_event::Column::Id)
+        .all(db)
+        .await
+}

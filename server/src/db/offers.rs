@@ -532,3 +532,33 @@ pub async fn forget_visitors(
         .await?;
     Ok(())
 }
+
+/// The products (platform ids) and line revenue of these orders.
+pub async fn order_products(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    orders: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<(String, i64)>>, DbErr> {
+    use super::entities::order_line;
+    let mut out: std::collections::HashMap<i64, Vec<(String, i64)>> =
+        std::collections::HashMap::new();
+    for chunk in orders.chunks(500) {
+        let rows: Vec<(i64, String, i64, i32)> = order_line::Entity::find()
+            .select_only()
+            .column(order_line::Column::OrderId)
+            .column(order_line::Column::PlatformProductId)
+            .column(order_line::Column::UnitPriceMinor)
+            .column(order_line::Column::Quantity)
+            .filter(order_line::Column::ShopId.eq(shop.get()))
+            .filter(order_line::Column::OrderId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (order, product, price, qty) in rows {
+            out.entry(order)
+                .or_default()
+                .push((product, price * i64::from(qty)));
+        }
+    }
+    Ok(out)
+}

@@ -339,6 +339,7 @@ pub fn report(
         srm_p_value: srm,
         holdout_share: subject.holdout_share,
         daily,
+        funnel: None,
         economics: Some(OfferEconomics {
             codes_handed_out: 0,
             codes_redeemed: 0,
@@ -416,13 +417,170 @@ pub async fn offer(db: &DatabaseConnection, shop: ShopId, id: i64) -> Result<Rep
     Ok(r)
 }
 
-/// Every offer's report.
+/// A widget's report: the visitors who had it in view (first impression), its always-on
+/// holdout against the rest, and the click-through funnel of those it was shown to.
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn widget(
+    db: &DatabaseConnection,
+    shop: ShopId,
+    public_id: &str,
+) -> Result<Report, AppError> {
+    crate::services::widgets::check_public_id(public_id)?;
+    let row = db::widgets::get(db, shop, public_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no widget with id {public_id}")))?;
+    let since = Utc::now() - Duration::days(PERIOD_DAYS);
+    let (currency, cost_share) = shop_basics(db, shop).await?;
+    let visitors: HashMap<i64, (String, Option<i64>)> = db::events::visitors(db, shop)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, (v.visitor_key, v.customer_id)))
+        .collect();
+    let events = db::events::of_kinds_since(
+        db,
+        shop,
+        &[
+            "recommendation_viewed",
+            "recommendation_clicked",
+            "product_added_to_cart",
+        ],
+        since,
+    )
+    .await?;
+    let of_widget = |e: &db::entities::storefront_event::Model| {
+        e.payload.get("widget").and_then(|w| w.as_str()) == Some(public_id)
+    };
+    let mut seen = HashSet::new();
+    let mut units = Vec::new();
+    for e in events
+        .iter()
+        .filter(|e| e.kind == "recommendation_viewed" && of_widget(e))
+    {
+        let Some((key, customer)) = visitors.get(&e.visitor_id) else {
+            continue;
+        };
+        if seen.insert(e.visitor_id) {
+            units.push(Unit {
+                visitor: e.visitor_id,
+                customer: *customer,
+                holdout: crate::services::recommend::in_holdout(public_id, key),
+                exposed_at: e.occurred_at,
+            });
+        }
+    }
+    let orders = db::offers::orders_since(db, shop, since).await?;
+    let mut r = report(
+        Subject {
+            kind: "widget",
+            id: public_id.to_owned(),
+            name: row.name.clone(),
+            holdout_share: crate::services::recommend::WIDGET_HOLDOUT,
+        },
+        &currency,
+        &units,
+        &orders,
+        cost_share,
+    );
+    if let Some(e) = r.economics.as_mut() {
+        e.codes_handed_out = 0;
+    }
+    r.funnel = Some(funnel(db, shop, &units, &events, &orders, of_widget).await?);
+    Ok(r)
+}
+
+/// Clicks, then carts, then orders of the clicked products, each within the window.
+async fn funnel(
+    db: &DatabaseConnection,
+    shop: ShopId,
+    units: &[Unit],
+    events: &[db::entities::storefront_event::Model],
+    orders: &[OrderOutcome],
+    of_widget: impl Fn(&db::entities::storefront_event::Model) -> bool,
+) -> Result<attune_api::analytics::Funnel, AppError> {
+    let window = Duration::hours(ATTRIBUTION_WINDOW_HOURS);
+    let shown: HashMap<i64, &Unit> = units
+        .iter()
+        .filter(|u| !u.holdout)
+        .map(|u| (u.visitor, u))
+        .collect();
+    // Each shown visitor's clicks: (product, when).
+    let mut clicks: HashMap<i64, Vec<(&str, DateTime<Utc>)>> = HashMap::new();
+    for e in events
+        .iter()
+        .filter(|e| e.kind == "recommendation_clicked" && of_widget(e))
+    {
+        if shown
+            .get(&e.visitor_id)
+            .is_some_and(|u| e.occurred_at >= u.exposed_at)
+        {
+            clicks
+                .entry(e.visitor_id)
+                .or_default()
+                .push((e.platform_product_id.as_str(), e.occurred_at));
+        }
+    }
+    let clicked_within = |visitor: i64, product: &str, at: DateTime<Utc>| {
+        clicks.get(&visitor).is_some_and(|c| {
+            c.iter()
+                .any(|(p, t)| *p == product && at >= *t && at <= *t + window)
+        })
+    };
+    let carted: HashSet<i64> = events
+        .iter()
+        .filter(|e| e.kind == "product_added_to_cart")
+        .filter(|e| clicked_within(e.visitor_id, &e.platform_product_id, e.occurred_at))
+        .map(|e| e.visitor_id)
+        .collect();
+    let index = OrderIndex::new(orders);
+    let candidates: Vec<(i64, &OrderOutcome)> = clicks
+        .keys()
+        .filter_map(|v| shown.get(v))
+        .flat_map(|u| {
+            let lists = [
+                index.by_visitor.get(&u.visitor),
+                u.customer.and_then(|c| index.by_customer.get(&c)),
+            ];
+            lists
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(move |o| (u.visitor, *o))
+        })
+        .collect();
+    let ids: Vec<i64> = candidates.iter().map(|(_, o)| o.id).collect();
+    let lines = db::offers::order_products(db, shop, &ids).await?;
+    let mut ordered = HashSet::new();
+    let mut counted = HashSet::new();
+    let mut revenue = 0i64;
+    for (visitor, o) in candidates {
+        for (product, line_revenue) in lines.get(&o.id).into_iter().flatten() {
+            if clicked_within(visitor, product, o.placed_at)
+                && counted.insert((o.id, product.clone()))
+            {
+                ordered.insert(visitor);
+                revenue += line_revenue;
+            }
+        }
+    }
+    Ok(attune_api::analytics::Funnel {
+        viewers: shown.len() as u64,
+        clickers: clicks.len() as u64,
+        added_to_cart: carted.len() as u64,
+        ordered: ordered.len() as u64,
+        attributed_revenue_minor: revenue,
+    })
+}
+
+/// Every offer's and widget's report.
 #[tracing::instrument(skip_all, fields(shop = %shop))]
 pub async fn dashboard(db: &DatabaseConnection, shop: ShopId) -> Result<Dashboard, AppError> {
     let (currency, _) = shop_basics(db, shop).await?;
     let mut reports = Vec::new();
     for row in db::offers::list(db, shop).await? {
         reports.push(offer(db, shop, row.id).await?);
+    }
+    for w in db::widgets::list(db, shop).await? {
+        reports.push(widget(db, shop, &w.public_id).await?);
     }
     Ok(Dashboard { currency, reports })
 }

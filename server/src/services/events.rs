@@ -195,6 +195,8 @@ pub async fn ingest(
             put("value_minor", e.value_minor.map(Value::from));
             put("cart_value_minor", e.cart_value_minor.map(Value::from));
             put("cart_items", e.cart_items.map(Value::from));
+            put("widget", e.widget.map(Value::from));
+            put("offer", e.offer.map(Value::from));
             // The session's context travels with the batch; keep it once, on its first event.
             if i == 0 {
                 put("context", context.clone());

@@ -145,6 +145,11 @@ impl SeenEvent {
             WireKind::ProductAddedToCart => EventKind::ProductAddedToCart,
             WireKind::CheckoutStarted => EventKind::CheckoutStarted,
             WireKind::CheckoutCompleted => EventKind::CheckoutCompleted,
+            // Measurement of our own blocks says nothing about the shopper's interests.
+            WireKind::RecommendationViewed
+            | WireKind::RecommendationClicked
+            | WireKind::OfferViewed
+            | WireKind::OfferClicked => return None,
         };
         Some(SeenEvent {
             kind,

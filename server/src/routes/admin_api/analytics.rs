@@ -26,3 +26,11 @@ pub async fn offer(
         .ok_or_else(|| AppError::field("id", "is not an offer id"))?;
     Ok(HttpResponse::Ok().json(analytics::offer(&state.db, session.shop, id).await?))
 }
+
+pub async fn widget(
+    state: web::Data<AppState>,
+    session: AdminSession,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(analytics::widget(&state.db, session.shop, &path).await?))
+}

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         )
         .service(web::resource("/analytics").route(web::get().to(analytics::dashboard)))
         .service(web::resource("/analytics/offers/{id}").route(web::get().to(analytics::offer)))
+        .service(web::resource("/analytics/widgets/{id}").route(web::get().to(analytics::widget)))
         .service(
             web::resource("/offers")
                 .route(web::get().to(offers::list))

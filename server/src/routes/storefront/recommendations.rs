@@ -159,6 +159,12 @@ async fn respond(
         exclude: q.exclude,
         cart: q.cart,
     };
+    // The always-on holdout comes first, before any shared answer.
+    if let Some(v) = &ctx.visitor
+        && recommend::in_holdout(&widget.public_id, v)
+    {
+        return Ok(reply(render(recommend::held_out(&widget)?, q.format)?));
+    }
     let rules = recommend::rules_of(&widget);
     // Answers that are the same for every shopper asking the same thing are kept while the
     // model and the widget stay as they are.
@@ -185,7 +191,17 @@ async fn respond(
         None
     };
     let recs = recommend::for_visitor(state, shop, &widget, &rules, &ctx).await?;
-    let answer = match q.format {
+    let answer = render(recs, q.format)?;
+    if let Some((version, key)) = shared {
+        state
+            .answers
+            .put(shop, &widget.public_id, version, key, answer.clone());
+    }
+    Ok(reply(answer))
+}
+
+fn render(recs: Recommendations, format: Format) -> Result<Answer, AppError> {
+    Ok(match format {
         Format::Json => Answer {
             content_type: "application/json",
             body: serde_json::to_vec(&recs)
@@ -199,13 +215,7 @@ async fn respond(
                 .map_err(anyhow::Error::from)?
                 .into(),
         },
-    };
-    if let Some((version, key)) = shared {
-        state
-            .answers
-            .put(shop, &widget.public_id, version, key, answer.clone());
-    }
-    Ok(reply(answer))
+    })
 }
 
 fn reply(a: Answer) -> HttpResponse {

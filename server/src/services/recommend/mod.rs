@@ -67,6 +67,7 @@ pub async fn for_visitor(
             return Ok(Recommendations {
                 widget: summary(widget)?,
                 products: Vec::new(),
+                holdout: false,
                 model: None,
             });
         }
@@ -339,6 +340,28 @@ async fn answer(
     Ok(Recommendations {
         widget: summary,
         products,
+        holdout: false,
         model: ctx.explain.then(|| model.info()),
+    })
+}
+
+/// Share of visitors every widget keeps out, always: they are shown nothing, and the widget's
+/// value is what its viewers do beyond them.
+pub const WIDGET_HOLDOUT: f64 = 0.05;
+
+/// Whether this visitor is in the widget's holdout (deterministic: the same on every request
+/// and process).
+pub fn in_holdout(widget_public_id: &str, visitor: &str) -> bool {
+    attune_engine::experiments::bucket(&format!("widget-{widget_public_id}"), visitor)
+        < WIDGET_HOLDOUT
+}
+
+/// The answer a held-out visitor gets: nothing, marked as such.
+pub fn held_out(widget: &WidgetRow) -> Result<Recommendations, AppError> {
+    Ok(Recommendations {
+        widget: summary(widget)?,
+        products: Vec::new(),
+        holdout: true,
+        model: None,
     })
 }
