@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod backtest;
 pub mod error;
 pub mod events;
+pub mod experiments;
 pub mod offers;
 pub mod privacy;
 pub mod segments;

@@ -41,6 +41,9 @@ fn App() -> impl IntoView {
                     <Route path=path!("/admin/offers/:id") view=pages::offers::OfferEdit />
                     <Route path=path!("/admin/offers/:id/results") view=pages::analytics::OfferResults />
                     <Route path=path!("/admin/analytics") view=pages::analytics::AnalyticsDashboard />
+                    <Route path=path!("/admin/experiments") view=pages::experiments::ExperimentListPage />
+                    <Route path=path!("/admin/experiments/new") view=pages::experiments::ExperimentNew />
+                    <Route path=path!("/admin/experiments/:id") view=pages::experiments::ExperimentResultsPage />
                     <Route path=path!("/admin/privacy") view=pages::privacy::Privacy />
                 </Routes>
             </Shell>
@@ -59,6 +62,7 @@ fn Shell(children: Children) -> impl IntoView {
             <a href="/admin/segments">"Segments"</a>
             <a href="/admin/offers">"Offers"</a>
             <a href="/admin/analytics">"Analytics"</a>
+            <a href="/admin/experiments">"Experiments"</a>
             <a href="/admin/privacy">"Privacy requests"</a>
         </ui-nav-menu>
         {demo.then(|| view! {
@@ -76,6 +80,7 @@ fn Shell(children: Children) -> impl IntoView {
                 <A href="/admin/segments">"Segments"</A>
                 <A href="/admin/offers">"Offers"</A>
                 <A href="/admin/analytics">"Analytics"</A>
+                <A href="/admin/experiments">"Experiments"</A>
                 <A href="/admin/privacy">"Privacy requests"</A>
                 {demo.then(|| view! { <a href="/demo" target="_blank" rel="noopener">"Demo storefront ↗"</a> })}
             </nav>

@@ -102,6 +102,7 @@ impl Application {
             widgets: Arc::default(),
             answers: Arc::default(),
             offer_models: Arc::default(),
+            experiments: Arc::default(),
             theme: Arc::new(Theme::load().context("could not load the theme extension")?),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))

@@ -23,6 +23,8 @@ pub struct AppState {
     pub answers: Arc<crate::services::recommend::AnswerCache>,
     /// Each active offer's purchase-intent model.
     pub offer_models: Arc<crate::services::offers::OfferModels>,
+    /// Running A/B/n experiments, read at most once a second.
+    pub experiments: Arc<crate::services::experiments::ExperimentCache>,
     pub shopify: Arc<Shopify>,
     pub jobs: Arc<crate::jobs::Wakeup>,
     pub cipher: Arc<crate::crypto::TokenCipher>,

@@ -239,6 +239,52 @@ async fn offer_results_and_dashboard(backend: Backend) {
         report["verdict"].as_str().unwrap()
     );
     save_screenshot(&c, &format!("analytics-dashboard-{tag}.png")).await;
+
+    // An experiment on a widget's recommenders, started from the admin: its results page
+    // lists each arm with a plain verdict against the control.
+    c.goto(&app.url("/admin/experiments/new")).await.unwrap();
+    wait_for(&c, "#name")
+        .await
+        .send_keys("Best sellers or for you?")
+        .await
+        .unwrap();
+    let widget = wait_for(&c, "#widget option:nth-child(2)").await;
+    let widget_id = widget.attr("value").await.unwrap().unwrap();
+    c.find(Locator::Css("#widget"))
+        .await
+        .unwrap()
+        .select_by_value(&widget_id)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#variant"))
+        .await
+        .unwrap()
+        .select_by_value("trending")
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&c, "[data-testid='experiment-arms'] tr[data-arm='Variant']").await;
+    let verdicts = c
+        .find_all(Locator::Css(
+            "[data-testid='experiment-arms'] [data-verdict]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(verdicts.len(), 2);
+    assert!(verdicts[0].text().await.unwrap().contains("control"));
+    let v = verdicts[1].text().await.unwrap();
+    assert!(
+        v.starts_with("Not enough data yet")
+            || v.starts_with("Not significant")
+            || v.starts_with("Significant"),
+        "{v}"
+    );
+    save_screenshot(&c, &format!("experiment-results-{tag}.png")).await;
 }
 
 both_backends!(offer_results_and_dashboard);

@@ -1,5 +1,6 @@
 pub mod analytics;
 pub mod charts;
+pub mod experiments;
 pub mod home;
 pub mod offers;
 pub mod privacy;

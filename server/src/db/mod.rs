@@ -8,6 +8,7 @@ pub mod catalog_changes;
 pub mod compliance;
 pub mod entities;
 pub mod events;
+pub mod experiments;
 pub mod jobs;
 pub mod models;
 pub mod offers;

@@ -27,7 +27,7 @@ pub use crate::services::offers::model::ATTRIBUTION_WINDOW_HOURS;
 
 const ALPHA: f64 = 0.05;
 /// How far back reports look.
-const PERIOD_DAYS: i64 = 90;
+pub(crate) const PERIOD_DAYS: i64 = 90;
 
 /// One visitor in a comparison.
 #[derive(Debug, Clone, Copy)]
@@ -46,13 +46,13 @@ struct Outcome {
 }
 
 /// Orders by visitor and by customer, for attribution.
-struct OrderIndex<'a> {
+pub(crate) struct OrderIndex<'a> {
     by_visitor: HashMap<i64, Vec<&'a OrderOutcome>>,
     by_customer: HashMap<i64, Vec<&'a OrderOutcome>>,
 }
 
 impl<'a> OrderIndex<'a> {
-    fn new(orders: &'a [OrderOutcome]) -> Self {
+    pub(crate) fn new(orders: &'a [OrderOutcome]) -> Self {
         let mut by_visitor: HashMap<i64, Vec<&OrderOutcome>> = HashMap::new();
         let mut by_customer: HashMap<i64, Vec<&OrderOutcome>> = HashMap::new();
         for o in orders {
@@ -92,7 +92,7 @@ impl<'a> OrderIndex<'a> {
 
 /// Sufficient statistics of one arm.
 #[derive(Debug, Clone, Copy, Default)]
-struct Arm {
+pub(crate) struct Arm {
     n: u64,
     converters: u64,
     orders: Moments,
@@ -149,7 +149,32 @@ impl Arm {
         }
     }
 
-    fn summary(&self, name: &str) -> ArmSummary {
+    /// The arm's statistics for these units.
+    pub(crate) fn of(units: &[Unit], index: &OrderIndex<'_>, cost_share: f64) -> Self {
+        let window = Duration::hours(ATTRIBUTION_WINDOW_HOURS);
+        let mut arm = Arm::default();
+        for u in units {
+            arm.add(&index.outcome(u, window), cost_share);
+        }
+        arm
+    }
+
+    /// Each metric of `self` against the control `c`.
+    pub(crate) fn against(&self, c: &Arm) -> Vec<MetricResult> {
+        vec![
+            compare(
+                "conversion_rate",
+                c.conversion(),
+                self.conversion(),
+                Some((c.converters, c.n, self.converters, self.n)),
+            ),
+            compare("revenue_per_visitor", c.rpv(), self.rpv(), None),
+            compare("average_order_value", c.aov(), self.aov(), None),
+            compare("margin_per_visitor", c.mpv(), self.mpv(), None),
+        ]
+    }
+
+    pub(crate) fn summary(&self, name: &str) -> ArmSummary {
         let n = self.n.max(1) as f64;
         ArmSummary {
             arm: name.to_owned(),
@@ -283,17 +308,7 @@ pub fn report(
             day.1.add(&o, cost_share);
         }
     }
-    let metrics = vec![
-        compare(
-            "conversion_rate",
-            holdout.conversion(),
-            treated.conversion(),
-            Some((holdout.converters, holdout.n, treated.converters, treated.n)),
-        ),
-        compare("revenue_per_visitor", holdout.rpv(), treated.rpv(), None),
-        compare("average_order_value", holdout.aov(), treated.aov(), None),
-        compare("margin_per_visitor", holdout.mpv(), treated.mpv(), None),
-    ];
+    let metrics = treated.against(&holdout);
     let srm = sample_ratio_mismatch(
         &[holdout.n, treated.n],
         &[subject.holdout_share, 1.0 - subject.holdout_share],
@@ -351,7 +366,10 @@ pub fn report(
     }
 }
 
-async fn shop_basics(db: &DatabaseConnection, shop: ShopId) -> Result<(String, f64), AppError> {
+pub(crate) async fn shop_basics(
+    db: &DatabaseConnection,
+    shop: ShopId,
+) -> Result<(String, f64), AppError> {
     let currency = db::shops::get(db, shop)
         .await?
         .map(|s| s.currency)

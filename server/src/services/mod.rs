@@ -6,6 +6,7 @@ pub mod backtest;
 pub mod catalog;
 pub mod demo;
 pub mod events;
+pub mod experiments;
 pub mod install;
 pub mod keys;
 pub mod offers;

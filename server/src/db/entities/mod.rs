@@ -3,6 +3,7 @@
 pub mod collection;
 pub mod customer;
 pub mod data_export;
+pub mod experiment;
 pub mod inventory_level;
 pub mod job;
 pub mod offer;

@@ -4,6 +4,7 @@
 
 mod analytics;
 mod demo_session;
+mod experiments;
 mod offers;
 mod privacy;
 mod segments;
@@ -20,6 +21,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             web::resource("/widgets")
                 .route(web::get().to(widgets::list))
                 .route(web::post().to(widgets::create)),
+        )
+        .service(
+            web::resource("/experiments")
+                .route(web::get().to(experiments::list))
+                .route(web::post().to(experiments::create)),
+        )
+        .service(
+            web::resource("/experiments/{id}")
+                .route(web::get().to(experiments::get))
+                .route(web::put().to(experiments::update)),
+        )
+        .service(
+            web::resource("/experiments/{id}/results").route(web::get().to(experiments::results)),
         )
         .service(web::resource("/analytics").route(web::get().to(analytics::dashboard)))
         .service(web::resource("/analytics/offers/{id}").route(web::get().to(analytics::offer)))

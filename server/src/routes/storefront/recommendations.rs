@@ -2,6 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
+use attune_api::experiments::Subject;
 use attune_api::storefront::{Recommendations, RecommendedProduct};
 use serde::Deserialize;
 
@@ -164,6 +165,20 @@ async fn respond(
         && recommend::in_holdout(&widget.public_id, v)
     {
         return Ok(reply(render(recommend::held_out(&widget)?, q.format)?));
+    }
+    // A running experiment on this widget: the visitor's arm's recommender, never shared.
+    if let Some(v) = &ctx.visitor
+        && let Some((_, arm)) = state
+            .experiments
+            .arm_for(&state.db, shop, Subject::Widget, widget.id, v)
+            .await?
+        && let Some(strategy) = arm.strategy
+    {
+        let mut variant = widget.clone();
+        variant.strategy = strategy.as_str().to_owned();
+        let rules = recommend::rules_of(&variant);
+        let recs = recommend::for_visitor(state, shop, &variant, &rules, &ctx).await?;
+        return Ok(reply(render(recs, q.format)?));
     }
     let rules = recommend::rules_of(&widget);
     // Answers that are the same for every shopper asking the same thing are kept while the

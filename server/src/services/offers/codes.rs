@@ -53,7 +53,15 @@ pub async fn refill(state: &AppState, shop: ShopId, offer: i64) -> anyhow::Resul
     let Some(row) = db::offers::get(db, shop, offer).await? else {
         return Ok(());
     };
-    if row.status != "active" {
+    // Active offers keep a pool, and so do offers shown as an arm of a running experiment.
+    let in_experiment = db::experiments::running(db, shop).await?.iter().any(|e| {
+        e.subject_kind == "offer"
+            && e.arms.as_array().is_some_and(|arms| {
+                arms.iter()
+                    .any(|a| a.get("offer").and_then(|o| o.as_i64()) == Some(offer))
+            })
+    });
+    if row.status != "active" && !in_experiment {
         return Ok(());
     }
     let (available, _, _) = db::offers::code_counts(db, shop, offer).await?;

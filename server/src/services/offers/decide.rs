@@ -213,6 +213,22 @@ pub async fn for_visitor(
                 continue;
             }
         }
+        // A running experiment on this offer shows the visitor's arm's offer instead.
+        if let Some((_, arm)) = state
+            .experiments
+            .arm_for(
+                db,
+                shop,
+                attune_api::experiments::Subject::Offer,
+                row.id,
+                ask.visitor_key,
+            )
+            .await?
+            && let Some(other) = arm.offer.filter(|o| *o != row.id)
+            && let Some(variant) = db::offers::get(db, shop, other).await?
+        {
+            return decide_offer(state, shop, &variant, &visitor, &ask, now).await;
+        }
         return decide_offer(state, shop, row, &visitor, &ask, now).await;
     }
     Ok(none(last_reason, None))
