@@ -426,6 +426,34 @@ async fn codes_are_never_shared(backend: Backend) {
         made.values().next().unwrap()["customerGets"]["value"]["percentage"],
         0.1
     );
+
+    // A logged-in customer's code becomes theirs alone on the platform.
+    pool_filled(&app, &shop, id, 1).await;
+    let key = (0u32..)
+        .map(|i| format!("known-{i}"))
+        .find(|k| {
+            let d = attune_engine::experiments::bucket(&format!("offer-{id}"), k);
+            d >= 0.05 && (d - 0.05) / 0.95 < 0.5
+        })
+        .unwrap();
+    arrive(&app, &shop, &key).await;
+    visitors_stored(&app, 121).await;
+    let (s, v) = ask(&app, &shop, &key, "7001").await;
+    assert_eq!(s, 200);
+    assert_eq!(v["decision"], "offer", "{v}");
+    let code = v["offer"]["code"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let bound = standin.stats().discount_codes[&code]["context"].clone();
+        if bound == json!({"customers": {"add": ["gid://shopify/Customer/7001"]}}) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the code was not limited to its customer: {bound}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn backend_tag(b: Backend) -> &'static str {

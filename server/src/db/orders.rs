@@ -246,6 +246,20 @@ pub async fn basket_lines_timed(
         .await
 }
 
+/// The platform id of our customer row `id`.
+pub async fn customer_platform_id(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    id: i64,
+) -> Result<Option<String>, DbErr> {
+    Ok(customer::Entity::find()
+        .filter(customer::Column::ShopId.eq(shop.get()))
+        .filter(customer::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .map(|c| c.platform_id))
+}
+
 /// Our row id of the customer with this platform id, if we know them.
 pub async fn customer_row_id(
     db: &impl ConnectionTrait,

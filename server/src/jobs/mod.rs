@@ -108,6 +108,17 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("refill job without an offer id"))?;
             services::offers::codes::refill(state, job.shop, offer).await
         }
+        "bind_offer_code" => {
+            let code = job.payload.get("code").and_then(serde_json::Value::as_i64);
+            let customer = job
+                .payload
+                .get("customer")
+                .and_then(serde_json::Value::as_str);
+            let (Some(code), Some(customer)) = (code, customer) else {
+                anyhow::bail!("code binding job without a code or customer");
+            };
+            services::offers::codes::bind(state, job.shop, code, customer).await
+        }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

@@ -11,6 +11,9 @@ use crate::platform::{CodeSpec, CodeValue, CreatedCode};
 const BASIC_CREATE: &str = include_str!("../../../graphql/discount_code_basic_create.graphql");
 const FREE_SHIPPING_CREATE: &str =
     include_str!("../../../graphql/discount_code_free_shipping_create.graphql");
+const BASIC_UPDATE: &str = include_str!("../../../graphql/discount_code_basic_update.graphql");
+const FREE_SHIPPING_UPDATE: &str =
+    include_str!("../../../graphql/discount_code_free_shipping_update.graphql");
 
 fn decimal(minor: i64, currency: &str) -> String {
     let exp = money::exponent(currency);
@@ -127,6 +130,43 @@ pub async fn create_code(
         code: spec.code.clone(),
         platform_id: id.to_owned(),
     }))
+}
+
+/// Limits a handed-out code to the customer it was handed to (their platform id), so nobody
+/// else can use it.
+pub async fn bind_to_customer(
+    client: &AdminClient,
+    discount_id: &str,
+    free_shipping: bool,
+    customer: &str,
+) -> Result<(), SyncError> {
+    let (doc, var, field) = if free_shipping {
+        (
+            FREE_SHIPPING_UPDATE,
+            "freeShippingCodeDiscount",
+            "discountCodeFreeShippingUpdate",
+        )
+    } else {
+        (BASIC_UPDATE, "basicCodeDiscount", "discountCodeBasicUpdate")
+    };
+    let input = json!({"context": {"customers": {"add": [gid("Customer", customer)]}}});
+    let v = client
+        .graphql(doc, json!({"id": discount_id, var: input}))
+        .await?;
+    let errors = v
+        .pointer(&format!("/{field}/userErrors"))
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| SyncError::Data(format!("no {field} in the answer")))?;
+    if let Some(e) = errors.first() {
+        return Err(SyncError::Data(format!(
+            "{field} refused: {}",
+            e.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("no message")
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -125,6 +125,52 @@ pub async fn refill(state: &AppState, shop: ShopId, offer: i64) -> anyhow::Resul
     Ok(())
 }
 
+/// Queues limiting a handed-out code to the customer it went to.
+pub async fn request_binding(
+    db: &DatabaseConnection,
+    jobs: &crate::jobs::Wakeup,
+    shop: ShopId,
+    code: i64,
+    customer: &str,
+) -> Result<(), db::DbErr> {
+    db::jobs::enqueue(
+        db,
+        shop,
+        "bind_offer_code",
+        serde_json::json!({ "code": code, "customer": customer }),
+        chrono::Utc::now(),
+    )
+    .await?;
+    jobs.notify();
+    Ok(())
+}
+
+/// Limits the code's discount on the platform to the customer. Safe to run twice.
+pub async fn bind(state: &AppState, shop: ShopId, code: i64, customer: &str) -> anyhow::Result<()> {
+    let db = &state.db;
+    let Some(row) = db::offers::code(db, shop, code).await? else {
+        return Ok(());
+    };
+    // Demo codes live only in the demo store.
+    if row.platform_id.starts_with("demo:") {
+        return Ok(());
+    }
+    let offer = db::offers::get(db, shop, row.offer_id)
+        .await?
+        .context("the code's offer is gone")?;
+    let (_, client) =
+        crate::services::install::admin_client(db, &state.cipher, &state.oauth, shop).await?;
+    shopify::discounts::bind_to_customer(
+        &client,
+        &row.platform_id,
+        offer.kind == "free_shipping",
+        customer,
+    )
+    .await
+    .context("limiting a code to its customer")?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

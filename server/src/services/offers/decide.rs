@@ -338,7 +338,20 @@ async fn decide_offer(
                 match db::offers::claim_code(db, shop, row.id, visitor.id, discount, &limits)
                     .await?
                 {
-                    Claim::Claimed(code) => claimed = Some((code, discount)),
+                    Claim::Claimed(code) => {
+                        // A known customer: the code becomes theirs alone on the platform.
+                        let customer = match (ask.customer, visitor.customer_id) {
+                            (Some(c), _) => Some(c.to_owned()),
+                            (None, Some(id)) => {
+                                db::orders::customer_platform_id(db, shop, id).await?
+                            }
+                            (None, None) => None,
+                        };
+                        if let Some(c) = customer {
+                            codes::request_binding(db, &state.jobs, shop, code.id, &c).await?;
+                        }
+                        claimed = Some((code, discount));
+                    }
                     Claim::FrequencyCap => guardrail = Some("frequency_cap".into()),
                     Claim::DailyBudget => guardrail = Some("daily_budget".into()),
                     Claim::PoolEmpty => guardrail = Some("no_code_ready".into()),

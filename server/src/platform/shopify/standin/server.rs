@@ -380,12 +380,38 @@ impl Mutations for Runner<'_> {
             "discountCodeFreeShippingCreate" => {
                 Some(self.create_code(args, "freeShippingCodeDiscount", false))
             }
+            "discountCodeBasicUpdate" => Some(self.update_code(args, "basicCodeDiscount")),
+            "discountCodeFreeShippingUpdate" => {
+                Some(self.update_code(args, "freeShippingCodeDiscount"))
+            }
             _ => None,
         }
     }
 }
 
 impl Runner<'_> {
+    /// Merges the input's fields into the discount with this id (what the app uses: `context`).
+    fn update_code(&mut self, args: &Map<String, Value>, input: &str) -> Value {
+        let id = args.get("id").and_then(Value::as_str).unwrap_or_default();
+        let Some(changes) = args.get(input).and_then(Value::as_object) else {
+            return json!({"codeDiscountNode": null, "userErrors": [{"field": [input], "code": "BLANK", "message": "Input can't be blank"}]});
+        };
+        let Some(found) = self
+            .stats
+            .discount_codes
+            .values_mut()
+            .find(|d| d.get("id").and_then(Value::as_str) == Some(id))
+        else {
+            return json!({"codeDiscountNode": null, "userErrors": [{"field": ["id"], "code": "INVALID", "message": "Discount does not exist"}]});
+        };
+        if let Some(obj) = found.as_object_mut() {
+            for (k, v) in changes {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+        json!({"codeDiscountNode": {"id": id}, "userErrors": []})
+    }
+
     /// Shopify's checks that matter to a caller: a code is required and unique in the shop
     /// (case-insensitively), and a basic discount says what the customer gets.
     fn create_code(&mut self, args: &Map<String, Value>, input: &str, basic: bool) -> Value {
@@ -434,9 +460,12 @@ impl Runner<'_> {
             }
         }
         let n = self.stats.discount_codes.len() + 1;
-        self.stats
-            .discount_codes
-            .insert(key, Value::Object(i.clone()));
+        let mut stored = i.clone();
+        stored.insert(
+            "id".into(),
+            json!(format!("gid://shopify/DiscountCodeNode/{n}")),
+        );
+        self.stats.discount_codes.insert(key, Value::Object(stored));
         json!({"codeDiscountNode": {"id": format!("gid://shopify/DiscountCodeNode/{n}")}, "userErrors": []})
     }
 }
