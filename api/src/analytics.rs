@@ -113,3 +113,23 @@ pub struct Dashboard {
     pub currency: String,
     pub reports: Vec<Report>,
 }
+
+/// One day of one subject's arm, as the daily rollup job stored it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollupRow {
+    pub day: String,
+    /// `offer`, `widget`, `experiment` or `segment`.
+    pub subject: String,
+    pub id: String,
+    /// `holdout`, `treated`, an experiment arm's name, or `members`.
+    pub arm: String,
+    pub visitors: i64,
+    pub converters: i64,
+    pub orders: i64,
+    pub revenue_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollups {
+    pub rows: Vec<RollupRow>,
+}

@@ -15,6 +15,7 @@ mod m20261121_000007_create_inventory_and_exports;
 mod m20261122_000008_add_event_keys_and_segment_details;
 mod m20261122_000009_create_recommendation_models;
 mod m20261122_000010_create_offer_codes_and_decisions;
+mod m20261122_000011_create_daily_rollups;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_add_event_keys_and_segment_details::Migration),
             Box::new(m20261122_000009_create_recommendation_models::Migration),
             Box::new(m20261122_000010_create_offer_codes_and_decisions::Migration),
+            Box::new(m20261122_000011_create_daily_rollups::Migration),
         ]
     }
 }

@@ -196,6 +196,40 @@ async fn widget_holdout_and_report(backend: Backend) {
             .iter()
             .any(|r| r["subject"] == "widget" && r["id"] == widget)
     );
+
+    // The dashboard started the daily rollups: they add up to the report.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let rows = loop {
+        let r = admin_get(&app, "/api/admin/analytics/rollups").await;
+        let rows: Vec<Value> = r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["subject"] == "widget" && r["id"] == widget)
+            .cloned()
+            .collect();
+        if !rows.is_empty() {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "no rollups");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let sum = |arm: &str, field: &str| -> i64 {
+        rows.iter()
+            .filter(|r| r["arm"] == arm)
+            .map(|r| r[field].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(sum("holdout", "visitors"), held.len() as i64);
+    assert_eq!(sum("treated", "visitors"), (keys.len() - held.len()) as i64);
+    assert_eq!(
+        sum("treated", "orders") + sum("holdout", "orders"),
+        (keys.len() as i64 + 7) / 8
+    );
+    assert_eq!(
+        sum("treated", "revenue_minor"),
+        report["arms"][1]["revenue_minor"].as_i64().unwrap()
+    );
 }
 
 both_backends!(widget_holdout_and_report);

@@ -14,6 +14,7 @@ pub mod models;
 pub mod offers;
 pub mod order_changes;
 pub mod orders;
+pub mod rollups;
 pub mod segments;
 pub mod shops;
 pub mod webhooks;

@@ -119,6 +119,7 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
             };
             services::offers::codes::bind(state, job.shop, code, customer).await
         }
+        "rollup_analytics" => services::rollups::run(state, job.shop).await.map(|_| ()),
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

@@ -27,7 +27,7 @@ pub use crate::services::offers::model::ATTRIBUTION_WINDOW_HOURS;
 
 const ALPHA: f64 = 0.05;
 /// How far back reports look.
-pub(crate) const PERIOD_DAYS: i64 = 90;
+pub const PERIOD_DAYS: i64 = 90;
 
 /// One visitor in a comparison.
 #[derive(Debug, Clone, Copy)]
@@ -380,15 +380,13 @@ pub(crate) async fn shop_basics(
     Ok((currency, cost_share))
 }
 
-/// An offer's report: its decisions (first per visitor) against its holdout.
-#[tracing::instrument(skip_all, fields(shop = %shop))]
-pub async fn offer(db: &DatabaseConnection, shop: ShopId, id: i64) -> Result<Report, AppError> {
-    let row = db::offers::get(db, shop, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no offer with id {id}")))?;
-    let input = crate::services::offers::input_of(&row)?;
-    let since = Utc::now() - Duration::days(PERIOD_DAYS);
-    let (currency, cost_share) = shop_basics(db, shop).await?;
+/// An offer's visitors: each one's first decision since `since` (holdout or not).
+pub(crate) async fn offer_units(
+    db: &DatabaseConnection,
+    shop: ShopId,
+    id: i64,
+    since: DateTime<Utc>,
+) -> Result<Vec<Unit>, AppError> {
     let decisions = db::offers::decisions_since(db, shop, id, since, 1_000_000).await?;
     let customer_of: HashMap<i64, i64> = db::events::visitors(db, shop)
         .await?
@@ -408,6 +406,19 @@ pub async fn offer(db: &DatabaseConnection, shop: ShopId, id: i64) -> Result<Rep
             exposed_at: d.decided_at,
         })
         .collect();
+    Ok(units)
+}
+
+/// An offer's report: its decisions (first per visitor) against its holdout.
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn offer(db: &DatabaseConnection, shop: ShopId, id: i64) -> Result<Report, AppError> {
+    let row = db::offers::get(db, shop, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no offer with id {id}")))?;
+    let input = crate::services::offers::input_of(&row)?;
+    let since = Utc::now() - Duration::days(PERIOD_DAYS);
+    let (currency, cost_share) = shop_basics(db, shop).await?;
+    let units = offer_units(db, shop, id, since).await?;
     let orders = db::offers::orders_since(db, shop, since).await?;
     let holdout_share = input
         .holdout_percent
@@ -435,20 +446,16 @@ pub async fn offer(db: &DatabaseConnection, shop: ShopId, id: i64) -> Result<Rep
     Ok(r)
 }
 
-/// A widget's report: the visitors who had it in view (first impression), its always-on
-/// holdout against the rest, and the click-through funnel of those it was shown to.
-#[tracing::instrument(skip_all, fields(shop = %shop))]
-pub async fn widget(
+type Events = Vec<db::entities::storefront_event::Model>;
+
+/// A widget's visitors (first impression since `since`, holdout or not), with the impression,
+/// click and cart events the funnel reads.
+pub(crate) async fn widget_units(
     db: &DatabaseConnection,
     shop: ShopId,
     public_id: &str,
-) -> Result<Report, AppError> {
-    crate::services::widgets::check_public_id(public_id)?;
-    let row = db::widgets::get(db, shop, public_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no widget with id {public_id}")))?;
-    let since = Utc::now() - Duration::days(PERIOD_DAYS);
-    let (currency, cost_share) = shop_basics(db, shop).await?;
+    since: DateTime<Utc>,
+) -> Result<(Vec<Unit>, Events), AppError> {
     let visitors: HashMap<i64, (String, Option<i64>)> = db::events::visitors(db, shop)
         .await?
         .into_iter()
@@ -486,6 +493,27 @@ pub async fn widget(
             });
         }
     }
+    Ok((units, events))
+}
+
+/// A widget's report: the visitors who had it in view (first impression), its always-on
+/// holdout against the rest, and the click-through funnel of those it was shown to.
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn widget(
+    db: &DatabaseConnection,
+    shop: ShopId,
+    public_id: &str,
+) -> Result<Report, AppError> {
+    crate::services::widgets::check_public_id(public_id)?;
+    let row = db::widgets::get(db, shop, public_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no widget with id {public_id}")))?;
+    let since = Utc::now() - Duration::days(PERIOD_DAYS);
+    let (currency, cost_share) = shop_basics(db, shop).await?;
+    let (units, events) = widget_units(db, shop, public_id, since).await?;
+    let of_widget = |e: &db::entities::storefront_event::Model| {
+        e.payload.get("widget").and_then(|w| w.as_str()) == Some(public_id)
+    };
     let orders = db::offers::orders_since(db, shop, since).await?;
     let mut r = report(
         Subject {

@@ -227,17 +227,14 @@ pub async fn save(
     to_api(db, shop, row).await
 }
 
-/// Every arm against the control.
-#[tracing::instrument(skip_all, fields(shop = %shop))]
-pub async fn results(
+/// The experiment's visitors by arm: widget viewers (its holdout aside) or offer decisions
+/// (holdouts aside), each at their first exposure while it ran.
+pub(crate) async fn experiment_units(
     db: &DatabaseConnection,
     shop: ShopId,
-    id: i64,
-) -> Result<ExperimentResults, AppError> {
-    let row = db::experiments::get(db, shop, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no experiment with id {id}")))?;
-    let experiment = to_api(db, shop, row.clone()).await?;
+    row: &ExperimentRow,
+    input: &ExperimentInput,
+) -> Result<Vec<Vec<Unit>>, AppError> {
     let arms = arms_of(&row);
     let since = row
         .started_at
@@ -265,9 +262,9 @@ pub async fn results(
             exposed_at: at,
         });
     };
-    match experiment.input.subject {
+    match input.subject {
         Subject::Widget => {
-            let public = experiment.input.subject_id.clone();
+            let public = input.subject_id.clone();
             for e in db::events::of_kinds_since(db, shop, &["recommendation_viewed"], since).await?
             {
                 let of_widget =
@@ -292,6 +289,25 @@ pub async fn results(
             }
         }
     }
+    Ok(by_arm)
+}
+
+/// Every arm against the control.
+#[tracing::instrument(skip_all, fields(shop = %shop))]
+pub async fn results(
+    db: &DatabaseConnection,
+    shop: ShopId,
+    id: i64,
+) -> Result<ExperimentResults, AppError> {
+    let row = db::experiments::get(db, shop, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no experiment with id {id}")))?;
+    let experiment = to_api(db, shop, row.clone()).await?;
+    let arms = arms_of(&row);
+    let since = row
+        .started_at
+        .unwrap_or_else(|| Utc::now() - Duration::days(analytics::PERIOD_DAYS));
+    let by_arm = experiment_units(db, shop, &row, &experiment.input).await?;
     let (_, cost_share) = analytics::shop_basics(db, shop).await?;
     let orders = db::offers::orders_since(db, shop, since).await?;
     let index = OrderIndex::new(&orders);

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod offers;
 pub mod profiles;
 pub mod recommend;
+pub mod rollups;
 pub mod segment_rules;
 pub mod segments;
 pub mod sync;

@@ -2,6 +2,7 @@
 
 pub mod collection;
 pub mod customer;
+pub mod daily_rollup;
 pub mod data_export;
 pub mod experiment;
 pub mod inventory_level;

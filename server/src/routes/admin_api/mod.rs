@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
             web::resource("/experiments/{id}/results").route(web::get().to(experiments::results)),
         )
         .service(web::resource("/analytics").route(web::get().to(analytics::dashboard)))
+        .service(web::resource("/analytics/rollups").route(web::get().to(analytics::rollups)))
         .service(web::resource("/analytics/offers/{id}").route(web::get().to(analytics::offer)))
         .service(web::resource("/analytics/widgets/{id}").route(web::get().to(analytics::widget)))
         .service(
