@@ -235,7 +235,7 @@ pub(crate) async fn experiment_units(
     row: &ExperimentRow,
     input: &ExperimentInput,
 ) -> Result<Vec<Vec<Unit>>, AppError> {
-    let arms = arms_of(&row);
+    let arms = arms_of(row);
     let since = row
         .started_at
         .unwrap_or_else(|| Utc::now() - Duration::days(analytics::PERIOD_DAYS));
