@@ -66,6 +66,10 @@ pub struct OfferEconomics {
     pub codes_handed_out: u64,
     pub codes_redeemed: u64,
     pub discount_cost_minor: i64,
+    /// Net revenue of the orders that used the offer's codes: what a coupon report would credit
+    /// it with, unlike the incremental revenue measured against the holdout.
+    #[serde(default)]
+    pub attributed_revenue_minor: i64,
     pub incremental_revenue: Option<Estimate>,
     pub incremental_margin: Option<Estimate>,
 }

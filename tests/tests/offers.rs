@@ -354,6 +354,31 @@ async fn offers_end_to_end(backend: Backend) {
         offer_state(&app, &shop, budgeted.id).await.codes.redeemed,
         1
     );
+    // The report credits the offer with that order, apart from what it measures against the
+    // holdout.
+    let (s, report) = admin(
+        &app,
+        &shop,
+        reqwest::Method::GET,
+        &format!("/api/admin/analytics/offers/{}", budgeted.id),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{report}");
+    let economics = &report["economics"];
+    assert_eq!(economics["codes_redeemed"], 1);
+    assert_eq!(economics["codes_handed_out"], 3);
+    assert_eq!(economics["discount_cost_minor"], 500);
+    let subtotal = count(
+        &app,
+        &format!(
+            "SELECT subtotal_minor FROM orders WHERE platform_id = '{}'",
+            order["id"]
+        ),
+    )
+    .await;
+    assert!(subtotal > 0);
+    assert_eq!(economics["attributed_revenue_minor"], subtotal);
 
     // A visitor who withdraws consent takes their decisions with them; their code stays
     // counted against the budget, unlinked.

@@ -247,7 +247,7 @@ fn Results(report: Report) -> impl IntoView {
             {economics.map(|(e, bars)| if is_offer {
                 view! {
                     <BarChart title="Offer economics: discount given against what the offer earned".into() bars fmt=money />
-                    <p class="help">{format!("{} codes handed out, {} redeemed.", e.codes_handed_out, e.codes_redeemed)}</p>
+                    <p class="help">{format!("{} codes handed out, {} redeemed; the orders that used them came to {} (collecting a code is not a sale, and a coupon's orders are not all its doing: the incremental figures are).", e.codes_handed_out, e.codes_redeemed, money(e.attributed_revenue_minor as f64))}</p>
                 }.into_any()
             } else {
                 view! { <BarChart title="What the widget earned beyond its holdout".into() bars fmt=money /> }.into_any()

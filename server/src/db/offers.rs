@@ -562,3 +562,36 @@ pub async fn order_products(
     }
     Ok(out)
 }
+
+/// Net revenue of the orders that redeemed the offer's codes.
+pub async fn redeemed_revenue(
+    db: &impl ConnectionTrait,
+    shop: ShopId,
+    offer: i64,
+) -> Result<i64, DbErr> {
+    use super::entities::order;
+    let ids: Vec<Option<String>> = offer_code::Entity::find()
+        .select_only()
+        .column(offer_code::Column::OrderPlatformId)
+        .filter(offer_code::Column::ShopId.eq(shop.get()))
+        .filter(offer_code::Column::OfferId.eq(offer))
+        .filter(offer_code::Column::Status.eq("redeemed"))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ids: Vec<String> = ids.into_iter().flatten().collect();
+    let mut total = 0;
+    for chunk in ids.chunks(500) {
+        let subtotals: Vec<i64> = order::Entity::find()
+            .select_only()
+            .column(order::Column::SubtotalMinor)
+            .filter(order::Column::ShopId.eq(shop.get()))
+            .filter(order::Column::PlatformId.is_in(chunk.iter().cloned()))
+            .filter(order::Column::CancelledAt.is_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        total += subtotals.iter().sum::<i64>();
+    }
+    Ok(total)
+}

@@ -359,6 +359,7 @@ pub fn report(
             codes_handed_out: 0,
             codes_redeemed: 0,
             discount_cost_minor: 0,
+            attributed_revenue_minor: 0,
             incremental_revenue: incremental(holdout.rpv(), treated.rpv(), treated.n),
             incremental_margin: incremental(holdout.mpv(), treated.mpv(), treated.n),
         }),
@@ -442,6 +443,7 @@ pub async fn offer(db: &DatabaseConnection, shop: ShopId, id: i64) -> Result<Rep
         e.codes_handed_out = assigned + redeemed;
         e.codes_redeemed = redeemed;
         e.discount_cost_minor = cost;
+        e.attributed_revenue_minor = db::offers::redeemed_revenue(db, shop, id).await?;
     }
     Ok(r)
 }

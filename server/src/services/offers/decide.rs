@@ -213,6 +213,10 @@ pub async fn for_visitor(
                 continue;
             }
         }
+        let matched = row
+            .segment_id
+            .and_then(|s| segment_ids.get(&s))
+            .map(String::as_str);
         // A running experiment on this offer shows the visitor's arm's offer instead.
         if let Some((_, arm)) = state
             .experiments
@@ -227,13 +231,14 @@ pub async fn for_visitor(
             && let Some(other) = arm.offer.filter(|o| *o != row.id)
             && let Some(variant) = db::offers::get(db, shop, other).await?
         {
-            return decide_offer(state, shop, &variant, &visitor, &ask, now).await;
+            return decide_offer(state, shop, &variant, &visitor, &ask, now, matched).await;
         }
-        return decide_offer(state, shop, row, &visitor, &ask, now).await;
+        return decide_offer(state, shop, row, &visitor, &ask, now, matched).await;
     }
     Ok(none(last_reason, None))
 }
 
+/// `segment`: the targeted segment the visitor matched, if the offer targets one.
 async fn decide_offer(
     state: &AppState,
     shop: ShopId,
@@ -241,6 +246,7 @@ async fn decide_offer(
     visitor: &db::entities::visitor::Model,
     ask: &Ask<'_>,
     now: DateTime<Utc>,
+    segment: Option<&str>,
 ) -> Result<OfferAnswer, AppError> {
     let db = &state.db;
     let input = super::input_of(row)?;
@@ -367,8 +373,10 @@ async fn decide_offer(
     let drivers = decision
         .prediction
         .as_ref()
-        .map(|p| json!({"intent": p.intent_drivers, "uplift": p.uplift_drivers}))
-        .unwrap_or(Value::Null);
+        .map(
+            |p| json!({"intent": p.intent_drivers, "uplift": p.uplift_drivers, "segment": segment}),
+        )
+        .unwrap_or_else(|| json!({"segment": segment}));
     let logged = db::offers::log_decision(
         db,
         shop,
@@ -397,6 +405,7 @@ async fn decide_offer(
             "decision_id": logged.id,
             "why": why,
             "guardrail": guardrail,
+            "segment": segment,
             "p_without": decision.prediction.as_ref().map(|p| p.p_without),
             "p_with": decision.prediction.as_ref().map(|p| p.p_with),
             "expected_incremental_margin_minor": decision.expected_incremental_margin,
