@@ -100,28 +100,9 @@ pub async fn create_code(
     let v = client
         .graphql(doc, json!({ var: input(spec, currency) }))
         .await?;
-    let payload = v
-        .get(field)
-        .ok_or_else(|| SyncError::Data(format!("no {field} in the answer")))?;
-    let errors = payload
-        .get("userErrors")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if errors
-        .iter()
-        .any(|e| e.get("code").and_then(Value::as_str) == Some("TAKEN"))
-    {
+    let Some(payload) = accepted(&v, field)? else {
         return Ok(None);
-    }
-    if let Some(e) = errors.first() {
-        return Err(SyncError::Data(format!(
-            "{field} refused: {}",
-            e.get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("no message")
-        )));
-    }
+    };
     let id = payload
         .pointer("/codeDiscountNode/id")
         .and_then(Value::as_str)
@@ -153,20 +134,34 @@ pub async fn bind_to_customer(
     let v = client
         .graphql(doc, json!({"id": discount_id, var: input}))
         .await?;
-    let errors = v
-        .pointer(&format!("/{field}/userErrors"))
-        .and_then(Value::as_array)
-        .cloned()
+    accepted(&v, field)?
+        .map(|_| ())
+        .ok_or_else(|| SyncError::Data(format!("{field}: the discount's code is taken")))
+}
+
+/// The mutation's payload when it has no `userErrors`; `None` when the only complaint is a
+/// code already taken; an error naming the first complaint otherwise.
+fn accepted<'a>(answer: &'a Value, field: &str) -> Result<Option<&'a Value>, SyncError> {
+    let payload = answer
+        .get(field)
         .ok_or_else(|| SyncError::Data(format!("no {field} in the answer")))?;
-    if let Some(e) = errors.first() {
-        return Err(SyncError::Data(format!(
-            "{field} refused: {}",
-            e.get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("no message")
-        )));
+    let errors = payload.get("userErrors").and_then(Value::as_array);
+    let Some(first) = errors.and_then(|e| e.first()) else {
+        return Ok(Some(payload));
+    };
+    if errors.is_some_and(|e| {
+        e.iter()
+            .any(|e| e.get("code").and_then(Value::as_str) == Some("TAKEN"))
+    }) {
+        return Ok(None);
     }
-    Ok(())
+    Err(SyncError::Data(format!(
+        "{field} refused: {}",
+        first
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("no message")
+    )))
 }
 
 #[cfg(test)]
