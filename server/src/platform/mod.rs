@@ -3,6 +3,7 @@
 //! platform-neutral [`Change`]s below; services apply those without asking which platform a
 //! shop is on.
 
+pub mod bigcommerce;
 pub mod shopify;
 
 use chrono::{DateTime, Utc};
