@@ -113,6 +113,20 @@ async fn token(fresh: bool) -> Result<String, Failure> {
     if is_demo() {
         return demo_token(fresh).await;
     }
+    // Opened from another platform's control panel: the session its verified load started.
+    if meta("attune-mode").as_deref() == Some("session")
+        && let Some(t) = meta("attune-session")
+    {
+        let expires: f64 = meta("attune-session-expires")
+            .and_then(|e| e.parse().ok())
+            .unwrap_or(0.0);
+        if now_secs() + 5.0 < expires {
+            return Ok(t);
+        }
+        return Err(Failure::plain(
+            "Your session has ended: open Attune again from your store's control panel.",
+        ));
+    }
     Err(Failure::plain(
         "Open Attune from your Shopify admin to sign in.",
     ))

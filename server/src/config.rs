@@ -11,6 +11,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub shopify: ShopifySettings,
+    pub bigcommerce: BigCommerceSettings,
     pub app: AppSettings,
     pub jobs: JobSettings,
     pub security: SecuritySettings,
@@ -62,6 +63,18 @@ pub struct ShopifySettings {
     pub api_origin: Option<String>,
     /// Path prefix Shopify's app proxy forwards to (the `[app_proxy] url` path).
     pub app_proxy_path: String,
+}
+
+/// The BigCommerce app's credentials (Developer Portal). Without a client id, the BigCommerce
+/// callbacks answer that BigCommerce is not configured.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BigCommerceSettings {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// Scopes the app profile asks for (comma-separated); an install granting fewer is refused.
+    pub scopes: String,
+    /// `https://login.bigcommerce.com` (token exchange); a local stand-in in tests.
+    pub login_origin: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -116,6 +129,13 @@ impl Settings {
             .set_default("shopify.api_secret", DEV_API_SECRET)?
             .set_default("shopify.previous_api_secrets", Vec::<String>::new())?
             .set_default("shopify.app_proxy_path", "/proxy")?
+            .set_default("bigcommerce.client_id", "")?
+            .set_default("bigcommerce.client_secret", "")?
+            .set_default(
+                "bigcommerce.scopes",
+                "store_v2_products_read_only,store_v2_customers_read_only,store_v2_orders_read_only,store_v2_marketing,store_v2_content",
+            )?
+            .set_default("bigcommerce.login_origin", "https://login.bigcommerce.com")?
             .set_default("app.url", "http://127.0.0.1:8080")?
             .set_default("jobs.workers", 1)?
             .set_default("security.token_keys", Vec::<String>::new())?

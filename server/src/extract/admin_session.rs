@@ -1,6 +1,6 @@
-//! `AdminSession`: every `/api/admin/*` call carries a Shopify session token
-//! (`Authorization: Bearer <jwt>`); the shop comes from the verified token, never from a
-//! parameter.
+//! `AdminSession`: every `/api/admin/*` call carries a session token (`Authorization: Bearer
+//! <jwt>`): Shopify's, or the one a verified BigCommerce `/load` started; the shop comes from
+//! the verified token, never from a parameter.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -36,10 +36,22 @@ impl FromRequest for AdminSession {
                 .ok_or_else(|| {
                     AppError::Unauthorized("missing session token (Authorization: Bearer)".into())
                 })?;
-            let verified = state
-                .shopify
-                .verify_session_token(token)
-                .map_err(|e| AppError::Unauthorized(e.to_string()))?;
+            let verified = match state.shopify.verify_session_token(token) {
+                Ok(v) => v,
+                Err(e) => {
+                    // Not Shopify's: perhaps the session a BigCommerce `/load` started.
+                    return match crate::platform::bigcommerce::install::admin_session(&state, token)
+                        .await?
+                    {
+                        Some((shop, domain)) => Ok(AdminSession {
+                            shop,
+                            shop_domain: domain,
+                            user: None,
+                        }),
+                        None => Err(AppError::Unauthorized(e.to_string())),
+                    };
+                }
+            };
             let shop =
                 db::shops::find_by_domain(&state.db, shopify::PLATFORM, verified.shop.as_str())
                     .await?

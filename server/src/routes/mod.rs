@@ -1,6 +1,7 @@
 //! HTTP routes: thin handlers that extract, call one service, and answer with `api` types.
 
 pub mod admin_api;
+pub mod bigcommerce;
 pub mod health;
 pub mod install;
 pub mod pages;
@@ -18,5 +19,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
     storefront::configure(cfg, state);
     webhooks::configure(cfg);
     install::configure(cfg);
+    bigcommerce::configure(cfg);
     pages::configure(cfg, state);
 }

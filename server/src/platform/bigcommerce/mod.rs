@@ -4,3 +4,10 @@
 pub mod verify;
 
 pub use verify::{LoadPayload, VerifyError, verify_signed_payload_jwt, verify_webhook};
+pub mod install;
+pub mod oauth;
+pub mod session;
+pub mod standin;
+
+/// The `platform` column of a BigCommerce shop; its `domain` is the store hash.
+pub const PLATFORM: &str = "bigcommerce";

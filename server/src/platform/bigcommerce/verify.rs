@@ -64,13 +64,9 @@ fn int_claim(
     }
 }
 
-/// Verifies a `signed_payload_jwt` at `now` (Unix seconds).
-pub fn verify_signed_payload_jwt(
-    token: &str,
-    client_secret: &[u8],
-    client_id: &str,
-    now: i64,
-) -> Result<LoadPayload, VerifyError> {
+/// Checks an HS256 JWT's form and signature (any other algorithm is refused before the signature
+/// is looked at) and returns its claims.
+pub(crate) fn verify_hs256(token: &str, secret: &[u8]) -> Result<Value, VerifyError> {
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -88,17 +84,27 @@ pub fn verify_signed_payload_jwt(
     let sig = URL_SAFE_NO_PAD
         .decode(s)
         .map_err(|_| VerifyError("the signature is not base64url".into()))?;
-    let mut m = mac(client_secret);
+    let mut m = mac(secret);
     m.update(h.as_bytes());
     m.update(b".");
     m.update(p.as_bytes());
     m.verify_slice(&sig)
         .map_err(|_| VerifyError("bad signature".into()))?;
-    let claims: Value = URL_SAFE_NO_PAD
+    URL_SAFE_NO_PAD
         .decode(p)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| VerifyError("the JWT payload is not base64url JSON".into()))?;
+        .ok_or_else(|| VerifyError("the JWT payload is not base64url JSON".into()))
+}
+
+/// Verifies a `signed_payload_jwt` at `now` (Unix seconds).
+pub fn verify_signed_payload_jwt(
+    token: &str,
+    client_secret: &[u8],
+    client_id: &str,
+    now: i64,
+) -> Result<LoadPayload, VerifyError> {
+    let claims = verify_hs256(token, client_secret)?;
     let Some(c) = claims.as_object() else {
         return fail("the JWT payload is not an object");
     };

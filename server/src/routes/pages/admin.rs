@@ -15,6 +15,8 @@ struct AdminPage<'a> {
     api_key: &'a str,
     embedded: bool,
     demo: bool,
+    /// BigCommerce: the admin session a verified load started, and when it ends (Unix seconds).
+    session: Option<(&'a str, i64)>,
 }
 
 #[derive(Template)]
@@ -60,6 +62,7 @@ pub async fn document(
             api_key,
             embedded: false,
             demo: true,
+            session: None,
         };
         return Ok(html(
             "frame-ancestors 'none';".into(),
@@ -95,6 +98,7 @@ pub async fn document(
                 api_key,
                 embedded: true,
                 demo: false,
+                session: None,
             };
             Ok(html(
                 frame_ancestors(Some(&session.shop)),
@@ -138,6 +142,26 @@ pub async fn bounce(
     };
     Ok(html(
         frame_ancestors(shop.as_ref()),
+        page.render().map_err(anyhow::Error::from)?,
+    ))
+}
+
+/// The admin document inside BigCommerce's control panel, carrying the session a verified
+/// install or load started; only that store's control panel may frame it.
+pub fn bigcommerce_document(
+    state: &AppState,
+    store_hash: &str,
+    session: &str,
+    expires_at: i64,
+) -> Result<HttpResponse, AppError> {
+    let page = AdminPage {
+        api_key: &state.settings.shopify.api_key,
+        embedded: false,
+        demo: false,
+        session: Some((session, expires_at)),
+    };
+    Ok(html(
+        format!("frame-ancestors https://store-{store_hash}.mybigcommerce.com;"),
         page.render().map_err(anyhow::Error::from)?,
     ))
 }

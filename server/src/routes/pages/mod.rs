@@ -1,7 +1,7 @@
 //! HTML pages: the admin document, the session-token bounce page, static files, and in demo
 //! mode the local stand-in storefront.
 
-mod admin;
+pub(crate) mod admin;
 mod demo;
 
 use actix_web::web;
