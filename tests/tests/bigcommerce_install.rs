@@ -205,4 +205,117 @@ async fn unconfigured_servers_say_so(backend: Backend) {
     assert!(v["message"].as_str().unwrap().contains("not configured"));
 }
 
-both_backends!(install_load_uninstall, unconfigured_servers_say_so);
+/// Webhooks: the store's secret header and the Standard Webhooks signature both checked, one
+/// receipt per event hash, and an uninstall acted on at once.
+async fn webhooks_are_verified_and_deduplicated(backend: Backend) {
+    use attune_server::platform::bigcommerce::webhooks::{SECRET_HEADER, store_secret};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let bc = BigCommerceStandIn::start(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        &format!("http://127.0.0.1:{port}/bigcommerce/auth"),
+    )
+    .await
+    .unwrap();
+    let login = bc.base_url().to_owned();
+    let app = spawn_with(backend, move |s| {
+        s.server.port = port;
+        s.app.url = format!("http://127.0.0.1:{port}");
+        s.bigcommerce.client_id = CLIENT_ID.into();
+        s.bigcommerce.client_secret = CLIENT_SECRET.to_owned().into();
+        s.bigcommerce.login_origin = login;
+    })
+    .await;
+    let store = "hooks42";
+    let code = bc.authorize(store, SCOPES);
+    let (s, _, _) = get(
+        &app,
+        &format!(
+            "/bigcommerce/auth?code={code}&scope={}&context=stores/{store}",
+            SCOPES.replace(' ', "+")
+        ),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let secret = store_secret(CLIENT_SECRET.as_bytes(), store);
+    let deliver = |scope: &str, hash: &str, secret: &str, signed: bool| {
+        let body =
+            serde_json::json!({"scope": scope, "store_id": "1", "data": {"type": "order", "id": 7},
+            "hash": hash, "created_at": now(), "producer": format!("stores/{store}")})
+            .to_string();
+        let mut r = app
+            .client
+            .post(app.url("/webhooks/bigcommerce"))
+            .header(SECRET_HEADER, secret)
+            .body(body.clone());
+        if signed {
+            for (k, v) in bc.webhook_headers(body.as_bytes(), now() as i64) {
+                r = r.header(k, v);
+            }
+        }
+        r.send()
+    };
+    let r = deliver("store/order/created", "h-1", &secret, true)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["duplicate"], false);
+    let r = deliver("store/order/created", "h-1", &secret, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["duplicate"],
+        true,
+        "the same event hash twice"
+    );
+    assert_eq!(
+        deliver("store/order/created", "h-2", "wrong", true)
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        deliver("store/order/created", "h-3", &secret, false)
+            .await
+            .unwrap()
+            .status(),
+        200,
+        "secret alone, unsigned"
+    );
+    let tampered = app
+        .client
+        .post(app.url("/webhooks/bigcommerce"))
+        .header(SECRET_HEADER, &secret)
+        .header("webhook-id", "msg_x")
+        .header("webhook-timestamp", now().to_string())
+        .header("webhook-signature", "v1,AAAA")
+        .body(serde_json::json!({"scope": "store/order/created", "hash": "h-4", "producer": format!("stores/{store}")}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), 401);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM webhook_receipts WHERE platform = 'bigcommerce'"
+        )
+        .await,
+        2
+    );
+    let r = deliver("store/app/uninstalled", "h-5", &secret, true)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM shops WHERE platform = 'bigcommerce' AND access_token_ciphertext IS NULL").await, 1);
+}
+
+both_backends!(
+    install_load_uninstall,
+    unconfigured_servers_say_so,
+    webhooks_are_verified_and_deduplicated
+);

@@ -7,7 +7,7 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::db::catalog_changes::{self as catalog, Applied};
 use crate::db::{self, ShopId, compliance, order_changes as orders};
-use crate::platform::{Change, shopify};
+use crate::platform::Change;
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,8 @@ pub async fn process_receipt(
         .await?
         .context("shop of a receipt is missing")?;
     let triggered_at = receipt.triggered_at.unwrap_or(receipt.received_at);
-    let change = match shopify::payloads::parse(
+    let change = match crate::platform::parse_delivery(
+        &receipt.platform,
         &receipt.topic,
         receipt.body.as_bytes(),
         &shop_row.currency,

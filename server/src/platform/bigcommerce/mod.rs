@@ -2,6 +2,7 @@
 //! else happens. (Install callbacks, the API client and sync build on these.)
 
 pub mod verify;
+pub mod webhooks;
 
 pub use verify::{LoadPayload, VerifyError, verify_signed_payload_jwt, verify_webhook};
 pub mod install;
