@@ -75,6 +75,8 @@ pub struct BigCommerceSettings {
     pub scopes: String,
     /// `https://login.bigcommerce.com` (token exchange); a local stand-in in tests.
     pub login_origin: String,
+    /// `https://api.bigcommerce.com` (store APIs); a local stand-in in tests.
+    pub api_origin: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +138,7 @@ impl Settings {
                 "store_v2_products_read_only,store_v2_customers_read_only,store_v2_orders_read_only,store_v2_marketing,store_v2_content",
             )?
             .set_default("bigcommerce.login_origin", "https://login.bigcommerce.com")?
+            .set_default("bigcommerce.api_origin", "https://api.bigcommerce.com")?
             .set_default("app.url", "http://127.0.0.1:8080")?
             .set_default("jobs.workers", 1)?
             .set_default("security.token_keys", Vec::<String>::new())?

@@ -70,6 +70,7 @@ async fn install_load_uninstall(backend: Backend) {
         s.app.url = format!("http://127.0.0.1:{port}");
         s.bigcommerce.client_id = CLIENT_ID.into();
         s.bigcommerce.client_secret = CLIENT_SECRET.to_owned().into();
+        s.bigcommerce.api_origin = login.clone();
         s.bigcommerce.login_origin = login;
     })
     .await;
@@ -126,6 +127,56 @@ async fn install_load_uninstall(backend: Backend) {
     // The same code again: BigCommerce refuses it, and so do we.
     let (s, _, _) = get(&app, &q).await;
     assert_eq!(s, 502);
+
+    // In the background the store's hooks are registered, each carrying its secret header,
+    // through the rate limiter's 429s.
+    let destination = format!("http://127.0.0.1:{port}/webhooks/bigcommerce");
+    let secret = attune_server::platform::bigcommerce::webhooks::store_secret(
+        CLIENT_SECRET.as_bytes(),
+        store,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while bc.hooks(store).len() < 6 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "hooks not registered: {:?}",
+            bc.hooks(store)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let hooks = bc.hooks(store);
+    let mut scopes: Vec<&str> = hooks.iter().map(|h| h["scope"].as_str().unwrap()).collect();
+    scopes.sort_unstable();
+    assert_eq!(
+        scopes,
+        [
+            "store/app/uninstalled",
+            "store/cart/*",
+            "store/customer/*",
+            "store/order/*",
+            "store/product/*",
+            "store/sku/*"
+        ]
+    );
+    for h in &hooks {
+        assert_eq!(h["destination"], destination.as_str());
+        assert_eq!(h["headers"]["x-attune-webhook-secret"], secret.as_str());
+        assert_eq!(h["is_active"], true);
+    }
+    assert!(bc.throttled() > 0, "the registration met 429s and went on");
+    // Installing again registers nothing twice.
+    let again = bc.authorize(store, SCOPES);
+    let (s, _, _) = get(
+        &app,
+        &format!(
+            "/bigcommerce/auth?code={again}&scope={}&context=stores/{store}",
+            SCOPES.replace(' ', "+")
+        ),
+    )
+    .await;
+    assert_eq!(s, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(bc.hooks(store).len(), 6);
 
     // Load: the signed payload is verified; tampered, expired or foreign ones are refused.
     let now = now() as i64;
@@ -227,6 +278,7 @@ async fn webhooks_are_verified_and_deduplicated(backend: Backend) {
         s.app.url = format!("http://127.0.0.1:{port}");
         s.bigcommerce.client_id = CLIENT_ID.into();
         s.bigcommerce.client_secret = CLIENT_SECRET.to_owned().into();
+        s.bigcommerce.api_origin = login.clone();
         s.bigcommerce.login_origin = login;
     })
     .await;

@@ -120,6 +120,9 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
             services::offers::codes::bind(state, job.shop, code, customer).await
         }
         "rollup_analytics" => services::rollups::run(state, job.shop).await.map(|_| ()),
+        "bigcommerce_hooks" => {
+            crate::platform::bigcommerce::install::register_hooks(state, job.shop).await
+        }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

@@ -5,6 +5,7 @@ pub mod verify;
 pub mod webhooks;
 
 pub use verify::{LoadPayload, VerifyError, verify_signed_payload_jwt, verify_webhook};
+pub mod client;
 pub mod install;
 pub mod oauth;
 pub mod session;

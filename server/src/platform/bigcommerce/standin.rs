@@ -18,6 +18,12 @@ struct State {
     codes: HashMap<String, (String, String)>,
     token_requests: u64,
     issued: Vec<String>,
+    /// access token -> store hash
+    tokens: HashMap<String, String>,
+    /// store hash -> registered hooks
+    hooks: HashMap<String, Vec<Value>>,
+    api_requests: u64,
+    throttled: u64,
 }
 
 struct Shared {
@@ -70,6 +76,7 @@ async fn token(shared: web::Data<Shared>, body: web::Json<Value>) -> HttpRespons
     }
     let access = format!("bc-token-{}", uuid::Uuid::new_v4().simple());
     st.issued.push(access.clone());
+    st.tokens.insert(access.clone(), store.clone());
     HttpResponse::Ok().json(json!({
         "access_token": access,
         "scope": scope,
@@ -78,6 +85,57 @@ async fn token(shared: web::Data<Shared>, body: web::Json<Value>) -> HttpRespons
         "context": format!("stores/{store}"),
         "account_uuid": uuid::Uuid::new_v4().to_string(),
     }))
+}
+
+/// Every third API call is answered 429 (with BigCommerce's rate-limit headers), so clients
+/// are seen to wait and retry.
+const THROTTLE_EVERY: u64 = 3;
+
+async fn hooks(
+    shared: web::Data<Shared>,
+    store: web::Path<String>,
+    req: actix_web::HttpRequest,
+    body: Option<web::Json<Value>>,
+) -> HttpResponse {
+    let mut st = match shared.state.lock() {
+        Ok(st) => st,
+        Err(p) => p.into_inner(),
+    };
+    st.api_requests += 1;
+    if st.api_requests % THROTTLE_EVERY == 0 {
+        st.throttled += 1;
+        return HttpResponse::TooManyRequests()
+            .insert_header(("X-Rate-Limit-Time-Reset-Ms", "50"))
+            .insert_header(("X-Rate-Limit-Time-Window-Ms", "30000"))
+            .insert_header(("X-Rate-Limit-Requests-Left", "0"))
+            .insert_header(("X-Rate-Limit-Requests-Quota", "150"))
+            .finish();
+    }
+    let token = req
+        .headers()
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if st.tokens.get(token) != Some(&*store) {
+        return HttpResponse::Unauthorized().json(json!({"status": 401, "title": "Unauthorized"}));
+    }
+    let list = st.hooks.entry(store.into_inner()).or_default();
+    let Some(body) = body else {
+        return HttpResponse::Ok().json(json!({"data": list, "meta": {}}));
+    };
+    let valid = body
+        .get("scope")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.starts_with("store/"))
+        && body.get("destination").and_then(Value::as_str).is_some();
+    if !valid {
+        return HttpResponse::UnprocessableEntity()
+            .json(json!({"status": 422, "title": "scope and destination are required"}));
+    }
+    let mut hook = body.into_inner();
+    hook["id"] = json!(list.len() + 1);
+    list.push(hook.clone());
+    HttpResponse::Ok().json(json!({"data": hook, "meta": {}}))
 }
 
 impl BigCommerceStandIn {
@@ -100,6 +158,8 @@ impl BigCommerceStandIn {
             App::new()
                 .app_data(data.clone())
                 .route("/oauth2/token", web::post().to(token))
+                .route("/stores/{store}/v3/hooks", web::get().to(hooks))
+                .route("/stores/{store}/v3/hooks", web::post().to(hooks))
         })
         .workers(1)
         .disable_signals()
@@ -127,6 +187,20 @@ impl BigCommerceStandIn {
                 .insert(code.clone(), (store.to_owned(), scope.to_owned()));
         }
         code
+    }
+
+    /// The hooks registered for `store`.
+    pub fn hooks(&self, store: &str) -> Vec<Value> {
+        self.shared
+            .state
+            .lock()
+            .map(|s| s.hooks.get(store).cloned().unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// API calls answered 429.
+    pub fn throttled(&self) -> u64 {
+        self.shared.state.lock().map(|s| s.throttled).unwrap_or(0)
     }
 
     pub fn token_requests(&self) -> u64 {
