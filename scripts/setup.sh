@@ -73,10 +73,10 @@ cp "$root/tests/oracle/gbstats-batch.py" "$gbstats_dst/"
 # BigCommerce's Python client and the Standard Webhooks reference library, the oracles for
 # BigCommerce's signed payloads and webhook signatures, in their own virtual environment.
 bc_dst="$root/.attune/oracles/bigcommerce"
-if ! "$bc_dst/bin/python" -c 'import bigcommerce, standardwebhooks' >/dev/null 2>&1; then
+if ! "$bc_dst/bin/python" -c 'import bigcommerce, standardwebhooks, jwt; assert jwt.__version__ == "2.15.1"' >/dev/null 2>&1; then
   say "installing BigCommerce's Python client and standardwebhooks into .attune/oracles"
   python3 -m venv "$bc_dst" || { apt_install python3-venv && python3 -m venv "$bc_dst"; }
-  "$bc_dst/bin/pip" install --quiet --disable-pip-version-check bigcommerce==0.23.4 standardwebhooks==1.1.0
+  "$bc_dst/bin/pip" install --quiet --disable-pip-version-check bigcommerce==0.23.4 pyjwt==2.15.1 standardwebhooks==1.1.0
 fi
 cp "$root/tests/oracle/bigcommerce-batch.py" "$bc_dst/"
 

@@ -326,8 +326,8 @@ fn verdicts_agree_with_bigcommerce_and_standard_webhooks() {
         }
         if o.ours.is_ok() != their_ok {
             problems.push(format!(
-                "case {i} ({}): ours {:?}, theirs {}",
-                o.what, o.ours, t
+                "case {i} ({}): ours {:?}, theirs {}, input {}",
+                o.what, o.ours, t, cases[i]
             ));
         } else {
             agreed += 1;
