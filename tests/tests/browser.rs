@@ -157,7 +157,20 @@ async fn merchant_to_shopper_loop(backend: Backend) {
     );
     save_screenshot(&c, &format!("admin-preview-{tag}.png")).await;
 
-    // The storefront renders the theme block for it, filled with that widget's products.
+    // The storefront renders the theme block for it, filled with that widget's products. The
+    // demo's shopper consents by default, so pin one outside the widget's holdout (which
+    // measurement.rs covers): a random one would be held out one time in twenty.
+    let vid = (0u32..)
+        .map(|i| format!("00000000-0000-4000-8000-{i:012x}"))
+        .find(|k| !attune_server::services::recommend::in_holdout(&widget, k))
+        .unwrap();
+    c.goto(&app.url("/demo")).await.unwrap();
+    c.execute(
+        &format!("localStorage.setItem('attune_vid', '{vid}');"),
+        vec![],
+    )
+    .await
+    .unwrap();
     c.goto(&app.url("/demo")).await.unwrap();
     let anonymous = block_products(&c, &widget).await;
     assert_eq!(anonymous.len(), 5, "{anonymous:?}");
