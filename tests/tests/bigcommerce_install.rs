@@ -54,7 +54,9 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     row.try_get_by_index::<i64>(0).unwrap()
 }
 
-async fn install_load_uninstall(backend: Backend) {
+/// The BigCommerce stand-in and an app configured for it on a free port (returned, for the
+/// registered redirect and webhook URLs).
+async fn bigcommerce_app(backend: Backend) -> (BigCommerceStandIn, TestApp, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -64,16 +66,21 @@ async fn install_load_uninstall(backend: Backend) {
     let bc = BigCommerceStandIn::start(CLIENT_ID, CLIENT_SECRET, &redirect)
         .await
         .unwrap();
-    let login = bc.base_url().to_owned();
+    let origin = bc.base_url().to_owned();
     let app = spawn_with(backend, move |s| {
         s.server.port = port;
         s.app.url = format!("http://127.0.0.1:{port}");
         s.bigcommerce.client_id = CLIENT_ID.into();
         s.bigcommerce.client_secret = CLIENT_SECRET.to_owned().into();
-        s.bigcommerce.api_origin = login.clone();
-        s.bigcommerce.login_origin = login;
+        s.bigcommerce.api_origin = origin.clone();
+        s.bigcommerce.login_origin = origin;
     })
     .await;
+    (bc, app, port)
+}
+
+async fn install_load_uninstall(backend: Backend) {
+    let (bc, app, port) = bigcommerce_app(backend).await;
     let store = "abc123xyz";
 
     // Too few scopes, or no store: refused, naming the field, before any exchange.
@@ -260,28 +267,7 @@ async fn unconfigured_servers_say_so(backend: Backend) {
 /// receipt per event hash, and an uninstall acted on at once.
 async fn webhooks_are_verified_and_deduplicated(backend: Backend) {
     use attune_server::platform::bigcommerce::webhooks::{SECRET_HEADER, store_secret};
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let bc = BigCommerceStandIn::start(
-        CLIENT_ID,
-        CLIENT_SECRET,
-        &format!("http://127.0.0.1:{port}/bigcommerce/auth"),
-    )
-    .await
-    .unwrap();
-    let login = bc.base_url().to_owned();
-    let app = spawn_with(backend, move |s| {
-        s.server.port = port;
-        s.app.url = format!("http://127.0.0.1:{port}");
-        s.bigcommerce.client_id = CLIENT_ID.into();
-        s.bigcommerce.client_secret = CLIENT_SECRET.to_owned().into();
-        s.bigcommerce.api_origin = login.clone();
-        s.bigcommerce.login_origin = login;
-    })
-    .await;
+    let (bc, app, _) = bigcommerce_app(backend).await;
     let store = "hooks42";
     let code = bc.authorize(store, SCOPES);
     let (s, _, _) = get(
