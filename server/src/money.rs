@@ -80,6 +80,23 @@ pub fn format(amount_minor: i64, currency: &str) -> String {
     }
 }
 
+/// A plain decimal string of an amount (`12.50`), as platform APIs take it.
+pub fn decimal(minor: i64, currency: &str) -> String {
+    let exp = exponent(currency);
+    if exp == 0 {
+        return minor.to_string();
+    }
+    let scale = 10i64.pow(exp);
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!(
+        "{sign}{}.{:0w$}",
+        abs / scale as u64,
+        abs % scale as u64,
+        w = exp as usize
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

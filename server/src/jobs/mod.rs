@@ -83,19 +83,13 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 .get("receipt")
                 .and_then(serde_json::Value::as_i64)
                 .ok_or_else(|| anyhow::anyhow!("webhook job without a receipt id"))?;
-            services::webhooks::process_receipt(&state.db, job.shop, receipt).await?;
+            services::webhooks::process_receipt(state, job.shop, receipt).await?;
             Ok(())
         }
         "sync_full" => services::sync::full(state, job.shop).await.map(|_| ()),
-        "activate_pixel" => {
-            services::install::activate_pixel(
-                &state.db,
-                &state.cipher,
-                &state.oauth,
-                &state.settings.app.url,
-                job.shop,
-            )
-            .await
+        // What an install sets up on the platform (older queues name it by platform).
+        "platform_setup" | "activate_pixel" | "bigcommerce_hooks" => {
+            services::install::set_up(state, job.shop).await
         }
         "sync_incremental" => services::sync::incremental(state, job.shop)
             .await
@@ -120,9 +114,6 @@ async fn handle(state: &AppState, job: &Job) -> anyhow::Result<()> {
             services::offers::codes::bind(state, job.shop, code, customer).await
         }
         "rollup_analytics" => services::rollups::run(state, job.shop).await.map(|_| ()),
-        "bigcommerce_hooks" => {
-            crate::platform::bigcommerce::install::register_hooks(state, job.shop).await
-        }
         other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }

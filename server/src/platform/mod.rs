@@ -5,22 +5,11 @@
 
 pub mod bigcommerce;
 pub mod shopify;
+pub mod store;
+
+pub use store::{Delivery, Part, Resource, StoreApi, StoreProfile, connect, read_delivery};
 
 use chrono::{DateTime, Utc};
-
-/// What a stored webhook delivery means, by the platform that sent it.
-pub fn parse_delivery(
-    platform: &str,
-    topic: &str,
-    body: &[u8],
-    shop_currency: &str,
-    triggered_at: DateTime<Utc>,
-) -> Result<Change, String> {
-    if platform == bigcommerce::PLATFORM {
-        return Ok(bigcommerce::webhooks::to_change(topic));
-    }
-    shopify::payloads::parse(topic, body, shop_currency, triggered_at).map_err(|e| e.to_string())
-}
 
 /// Something that changed in a shop, as any platform reports it.
 #[derive(Debug, Clone, PartialEq)]

@@ -108,7 +108,7 @@ pub async fn ensure_installed(
 }
 
 /// Stores `token` for `shop`, marks it installed and queues its first full sync and the
-/// activation of its web pixel.
+/// platform's own setup (the web pixel).
 pub async fn install_with(
     db: &DatabaseConnection,
     cipher: &TokenCipher,
@@ -117,24 +117,18 @@ pub async fn install_with(
 ) -> anyhow::Result<ShopId> {
     let sealed = seal(cipher, shop.as_str(), token);
     let id = db::shops::install(db, shopify::PLATFORM, shop.as_str(), &sealed).await?;
-    db::jobs::enqueue(
-        db,
-        id,
-        "sync_full",
-        serde_json::json!({}),
-        chrono::Utc::now(),
-    )
-    .await?;
-    db::jobs::enqueue(
-        db,
-        id,
-        "activate_pixel",
-        serde_json::json!({}),
-        chrono::Utc::now(),
-    )
-    .await?;
+    queue_first_sync(db, id).await?;
     tracing::info!(shop = %id, "shop installed");
     Ok(id)
+}
+
+/// After any platform's install: the platform's setup (webhooks, pixel, storefront script)
+/// and the first full sync, in the background.
+pub async fn queue_first_sync(db: &DatabaseConnection, shop: ShopId) -> Result<(), db::DbErr> {
+    let now = chrono::Utc::now();
+    db::jobs::enqueue(db, shop, "platform_setup", serde_json::json!({}), now).await?;
+    db::jobs::enqueue(db, shop, "sync_full", serde_json::json!({}), now).await?;
+    Ok(())
 }
 
 /// An Admin API client for the shop, with its stored tokens.
@@ -155,20 +149,11 @@ pub async fn admin_client(
     Ok((domain, client))
 }
 
-/// Turns the shop's web pixel on, pointed at this deployment's events endpoint. Safe to run
-/// again: a pixel that exists already counts as done.
-pub async fn activate_pixel(
-    db: &DatabaseConnection,
-    cipher: &TokenCipher,
-    oauth: &ShopifyOAuth,
-    app_url: &str,
-    shop: ShopId,
-) -> anyhow::Result<()> {
-    let (_, client) = admin_client(db, cipher, oauth, shop).await?;
-    let endpoint = format!("{}/storefront/events", app_url.trim_end_matches('/'));
-    let outcome = shopify::pixel::activate(&client, &endpoint)
-        .await
-        .context("web pixel activation failed")?;
-    tracing::info!(shop = %shop, ?outcome, "web pixel");
+/// Sets up what the shop's platform needs besides the sync (job `platform_setup`; safe to
+/// run again).
+pub async fn set_up(state: &crate::state::AppState, shop: ShopId) -> anyhow::Result<()> {
+    let store = crate::platform::connect(state, shop).await?;
+    store.set_up(&state.settings.app.url).await?;
+    tracing::info!(shop = %shop, "platform set up");
     Ok(())
 }

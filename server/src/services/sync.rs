@@ -1,4 +1,4 @@
-//! Keeping our copy of a shop current: a full sync after install (bulk exports), incremental
+//! Keeping our copy of a shop current: a full sync after install (the platform's full export), incremental
 //! syncs of what changed since the last one, and a periodic reconciliation that repairs
 //! missed webhooks. Progress is kept in the shop's settings (`sync`), for the admin and CLI.
 //! Every change goes through the same conditional writes as webhooks.
@@ -6,10 +6,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use anyhow::Context;
+
 use crate::db::{self, ShopId};
-use crate::platform::shopify::sync as shopify_sync;
-use crate::platform::{Change, shopify};
-use crate::services::{install, webhooks};
+use crate::platform::{self, Change, Part};
+use crate::services::webhooks;
 use crate::state::AppState;
 
 /// How often reconciliation runs after a sync.
@@ -57,21 +58,24 @@ async fn apply_all(
     shop: ShopId,
     currency: &str,
     domain: &str,
+    platform: &str,
     changes: impl IntoIterator<Item = Change>,
 ) -> anyhow::Result<u64> {
     let mut n = 0;
     for c in changes {
-        webhooks::apply(&state.db, shop, currency, domain, shopify::PLATFORM, c).await?;
+        webhooks::apply(&state.db, shop, currency, domain, platform, c).await?;
         n += 1;
     }
     Ok(n)
 }
 
-/// The whole shop through bulk operations.
+/// The whole shop, part by part, through whatever the platform offers for a full export.
 #[tracing::instrument(skip_all, fields(shop = %shop))]
 pub async fn full(state: &AppState, shop: ShopId) -> anyhow::Result<SyncStatus> {
-    let (domain, client) =
-        install::admin_client(&state.db, &state.cipher, &state.oauth, shop).await?;
+    let store = platform::connect(state, shop).await?;
+    let row = db::shops::get(&state.db, shop)
+        .await?
+        .context("no such shop")?;
     let started = Utc::now();
     let mut s = SyncStatus {
         status: "running".into(),
@@ -79,83 +83,55 @@ pub async fn full(state: &AppState, shop: ShopId) -> anyhow::Result<SyncStatus> 
         ..Default::default()
     };
     let result: anyhow::Result<()> = async {
-        let profile = shopify_sync::shop_profile(&client).await?;
+        let profile = store.profile().await?;
         let currency = if profile.currency.len() == 3 {
             profile.currency.clone()
         } else {
             "USD".into()
         };
         db::shops::set_profile(&state.db, shop, &profile.name, &currency).await?;
-        let d = domain.as_str();
-
-        s.phase = "collections".into();
-        save(state, shop, &s).await?;
-        let collections = shopify_sync::export_collections(&client).await?;
-        s.counts.collections = apply_all(
-            state,
+        db::shops::put_setting(
+            &state.db,
             shop,
-            &currency,
-            d,
-            collections.into_iter().map(Change::CollectionUpserted),
+            STOREFRONT_ORIGINS,
+            serde_json::json!(profile.storefront_origins),
         )
         .await?;
-
-        s.phase = "products".into();
-        save(state, shop, &s).await?;
-        let products = shopify_sync::export_products(&client, &currency).await?;
-        s.counts.products = apply_all(
-            state,
-            shop,
-            &currency,
-            d,
-            products.into_iter().map(Change::ProductUpserted),
-        )
-        .await?;
-
-        s.phase = "customers".into();
-        save(state, shop, &s).await?;
-        let customers = shopify_sync::export_customers(&client).await?;
-        s.counts.customers = apply_all(
-            state,
-            shop,
-            &currency,
-            d,
-            customers.into_iter().map(Change::CustomerUpserted),
-        )
-        .await?;
-
-        s.phase = "orders".into();
-        save(state, shop, &s).await?;
-        let orders = shopify_sync::export_orders(&client, &currency).await?;
-        s.counts.orders = apply_all(
-            state,
-            shop,
-            &currency,
-            d,
-            orders.into_iter().map(Change::OrderUpserted),
-        )
-        .await?;
+        for part in Part::ALL {
+            s.phase = part.as_str().into();
+            save(state, shop, &s).await?;
+            let changes = store.export(part, &currency).await?;
+            let n = apply_all(state, shop, &currency, &row.domain, &row.platform, changes).await?;
+            match part {
+                Part::Collections => s.counts.collections = n,
+                Part::Products => s.counts.products = n,
+                Part::Customers => s.counts.customers = n,
+                Part::Orders => s.counts.orders = n,
+            }
+        }
         Ok(())
     }
     .await;
     finish(state, shop, s, started, result).await
 }
 
-/// What changed since the last sync (products and orders), via paginated queries. Also the
-/// periodic reconciliation: whatever a missed webhook did not bring, this does.
+/// The shop setting that lists the origins its storefront calls Attune from.
+pub const STOREFRONT_ORIGINS: &str = "storefront_origins";
+
+/// What changed since the last sync, via the platform's filtered queries. Also the periodic
+/// reconciliation: whatever a missed webhook did not bring, this does.
 #[tracing::instrument(skip_all, fields(shop = %shop))]
 pub async fn incremental(state: &AppState, shop: ShopId) -> anyhow::Result<SyncStatus> {
     let previous = status(state, shop).await?;
     let Some(since) = previous.cursor else {
         return full(state, shop).await;
     };
-    let (domain, client) =
-        install::admin_client(&state.db, &state.cipher, &state.oauth, shop).await?;
-    let started = Utc::now();
-    let currency = db::shops::get(&state.db, shop)
+    let store = platform::connect(state, shop).await?;
+    let row = db::shops::get(&state.db, shop)
         .await?
-        .map(|s| s.currency)
-        .unwrap_or_else(|| "USD".into());
+        .context("no such shop")?;
+    let started = Utc::now();
+    let currency = row.currency.clone();
     let mut s = SyncStatus {
         status: "running".into(),
         phase: "incremental".into(),
@@ -167,25 +143,17 @@ pub async fn incremental(state: &AppState, shop: ShopId) -> anyhow::Result<SyncS
     // Overlap a minute: clocks differ and the conditional writes make re-reads harmless.
     let since = since - chrono::Duration::minutes(1);
     let result: anyhow::Result<()> = async {
-        let d = domain.as_str();
-        let products = shopify_sync::products_since(&client, since, &currency).await?;
-        s.counts.products = apply_all(
-            state,
-            shop,
-            &currency,
-            d,
-            products.into_iter().map(Change::ProductUpserted),
-        )
-        .await?;
-        let orders = shopify_sync::orders_since(&client, since, &currency).await?;
-        s.counts.orders = apply_all(
-            state,
-            shop,
-            &currency,
-            d,
-            orders.into_iter().map(Change::OrderUpserted),
-        )
-        .await?;
+        let changes = store.changed_since(since, &currency).await?;
+        for c in changes {
+            match &c {
+                Change::ProductUpserted(_) => s.counts.products += 1,
+                Change::CollectionUpserted(_) => s.counts.collections += 1,
+                Change::CustomerUpserted(_) => s.counts.customers += 1,
+                Change::OrderUpserted(_) => s.counts.orders += 1,
+                _ => {}
+            }
+            webhooks::apply(&state.db, shop, &currency, &row.domain, &row.platform, c).await?;
+        }
         Ok(())
     }
     .await;

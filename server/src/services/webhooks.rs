@@ -7,7 +7,8 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::db::catalog_changes::{self as catalog, Applied};
 use crate::db::{self, ShopId, compliance, order_changes as orders};
-use crate::platform::Change;
+use crate::platform::{Change, Delivery};
+use crate::state::AppState;
 
 /// What became of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,13 +19,15 @@ pub enum Outcome {
     ShopErased,
 }
 
-/// Applies the delivery stored as receipt `receipt_id` of `shop`.
+/// Applies the delivery stored as receipt `receipt_id` of `shop`. A light delivery (one that
+/// only names what changed) is completed by reading the resource from the platform.
 #[tracing::instrument(skip_all, fields(shop = %shop, receipt = receipt_id))]
 pub async fn process_receipt(
-    db: &DatabaseConnection,
+    state: &AppState,
     shop: ShopId,
     receipt_id: i64,
 ) -> anyhow::Result<Outcome> {
+    let db = &state.db;
     let Some(receipt) = db::webhooks::get(db, shop, receipt_id).await? else {
         // Gone with its shop (shop/redact), or never ours.
         return Ok(Outcome::Ignored);
@@ -36,14 +39,14 @@ pub async fn process_receipt(
         .await?
         .context("shop of a receipt is missing")?;
     let triggered_at = receipt.triggered_at.unwrap_or(receipt.received_at);
-    let change = match crate::platform::parse_delivery(
+    let delivery = match crate::platform::read_delivery(
         &receipt.platform,
         &receipt.topic,
         receipt.body.as_bytes(),
         &shop_row.currency,
         triggered_at,
     ) {
-        Ok(c) => c,
+        Ok(d) => d,
         Err(e) => {
             // A payload we cannot read will not improve on retry: record why, keep going.
             db::webhooks::mark(db, receipt_id, "failed", Some(&e.to_string())).await?;
@@ -51,20 +54,41 @@ pub async fn process_receipt(
             return Ok(Outcome::Ignored);
         }
     };
-    let outcome = apply(
-        db,
-        shop,
-        &shop_row.currency,
-        &receipt.shop_domain,
-        &receipt.platform,
-        change,
-    )
-    .await?;
-    if outcome != Outcome::ShopErased {
-        db::webhooks::mark(db, receipt_id, "processed", None).await?;
+    let changes = match delivery {
+        Delivery::Change(c) => vec![*c],
+        Delivery::Fetch(resource) => {
+            if !shop_row.installed {
+                db::webhooks::mark(db, receipt_id, "processed", None).await?;
+                return Ok(Outcome::Ignored);
+            }
+            // A failed read is retried by the job, like any platform call.
+            crate::platform::connect(state, shop)
+                .await?
+                .fetch(&resource, &shop_row.currency, triggered_at)
+                .await?
+        }
+    };
+    let mut result = Outcome::Ignored;
+    for change in changes {
+        let outcome = apply(
+            db,
+            shop,
+            &shop_row.currency,
+            &receipt.shop_domain,
+            &receipt.platform,
+            change,
+        )
+        .await?;
+        if outcome == Outcome::ShopErased {
+            return Ok(outcome);
+        }
+        if result != Outcome::Applied {
+            result = outcome;
+        }
     }
-    tracing::info!(topic = %receipt.topic, outcome = ?outcome, "webhook applied");
-    Ok(outcome)
+    db::webhooks::mark(db, receipt_id, "processed", None).await?;
+    tracing::info!(topic = %receipt.topic, outcome = ?result, "webhook applied");
+    Ok(result)
 }
 
 fn outcome(a: Applied) -> Outcome {

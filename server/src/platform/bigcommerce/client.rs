@@ -43,20 +43,59 @@ impl StoreClient {
         }
     }
 
-    /// One call; `body` makes it a POST. Returns the JSON answer (`Null` for an empty one).
+    /// One call; `body` makes it a POST. Returns the JSON answer (`Null` for an empty one);
+    /// any answer but a success is an error.
     pub async fn call(&self, path: &str, body: Option<&Value>) -> Result<Value, VerifyError> {
+        let method = if body.is_some() {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::GET
+        };
+        let (status, v) = self.send(method, path, body).await?;
+        if !(200..300).contains(&status) {
+            return Err(VerifyError(format!(
+                "BigCommerce answered {status} to {path}{}",
+                detail(&v)
+            )));
+        }
+        Ok(v)
+    }
+
+    /// A GET whose 404 means "gone" (`Ok(None)`), not a failure.
+    pub async fn get_optional(&self, path: &str) -> Result<Option<Value>, VerifyError> {
+        let (status, v) = self.send(reqwest::Method::GET, path, None).await?;
+        match status {
+            404 => Ok(None),
+            200..=299 => Ok(Some(v)),
+            _ => Err(VerifyError(format!(
+                "BigCommerce answered {status} to {path}{}",
+                detail(&v)
+            ))),
+        }
+    }
+
+    /// One request with the rate limits honoured: returns the status and the JSON answer
+    /// (`Null` when empty) of whatever BigCommerce finally answered other than 429.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), VerifyError> {
         let mut backoff = Duration::from_millis(250);
         for _ in 0..=MAX_RETRIES {
             if let Some(d) = self.wait.lock().await.take() {
                 tokio::time::sleep(d).await;
             }
             let url = format!("{}{path}", self.base);
-            let req = match body {
-                Some(b) => self.http.post(url).json(b),
-                None => self.http.get(url),
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .header("X-Auth-Token", self.token.expose_secret())
+                .header("Accept", "application/json");
+            if let Some(b) = body {
+                req = req.json(b);
             }
-            .header("X-Auth-Token", self.token.expose_secret())
-            .header("Accept", "application/json");
             let r = req
                 .send()
                 .await
@@ -73,22 +112,92 @@ impl StoreClient {
                 let reset = header_ms(&r, "x-rate-limit-time-reset-ms").unwrap_or(1000);
                 *self.wait.lock().await = Some(Duration::from_millis(reset));
             }
-            let status = r.status();
-            if status.as_u16() == 204 {
-                return Ok(Value::Null);
+            let status = r.status().as_u16();
+            if status == 204 {
+                return Ok((status, Value::Null));
             }
-            let v: Value = r.json().await.unwrap_or(Value::Null);
-            if !status.is_success() {
-                return Err(VerifyError(format!(
-                    "BigCommerce answered {status} to {path}"
-                )));
-            }
-            return Ok(v);
+            let bytes = r
+                .bytes()
+                .await
+                .map_err(|_| VerifyError(format!("BigCommerce's answer to {path} broke off")))?;
+            let v = if bytes.is_empty() {
+                Value::Null
+            } else {
+                match serde_json::from_slice(&bytes) {
+                    Ok(v) => v,
+                    Err(_) if !(200..300).contains(&status) => Value::Null,
+                    Err(_) => {
+                        return Err(VerifyError(format!(
+                            "BigCommerce answered {path} with something other than JSON"
+                        )));
+                    }
+                }
+            };
+            return Ok((status, v));
         }
         Err(VerifyError(format!(
             "BigCommerce kept answering 429 to {path}"
         )))
     }
+
+    /// Every item of a paginated v3 collection (`{data, meta: {pagination}}`). `path` may
+    /// carry filters already.
+    pub async fn all_v3(&self, path: &str) -> Result<Vec<Value>, VerifyError> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut out = Vec::new();
+        for page in 1.. {
+            let v = self
+                .call(&format!("{path}{sep}limit={V3_PAGE}&page={page}"), None)
+                .await?;
+            let data = v
+                .get("data")
+                .and_then(Value::as_array)
+                .ok_or_else(|| VerifyError(format!("{path}: the answer has no data list")))?;
+            out.extend(data.iter().cloned());
+            let total_pages = v
+                .pointer("/meta/pagination/total_pages")
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            if data.is_empty() || page >= total_pages {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every item of a paginated v2 list (a plain array; past the end, 204 or `[]`).
+    pub async fn all_v2(&self, path: &str) -> Result<Vec<Value>, VerifyError> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut out = Vec::new();
+        for page in 1.. {
+            let v = self
+                .call(&format!("{path}{sep}limit={V2_PAGE}&page={page}"), None)
+                .await?;
+            let list = match v {
+                Value::Null => break,
+                Value::Array(l) => l,
+                _ => return Err(VerifyError(format!("{path}: the answer is not a list"))),
+            };
+            let n = list.len();
+            out.extend(list);
+            if n < V2_PAGE {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Page sizes: the most BigCommerce serves per page.
+const V3_PAGE: usize = 250;
+const V2_PAGE: usize = 250;
+
+/// BigCommerce's error title, when it sent one.
+fn detail(v: &Value) -> String {
+    v.get("title")
+        .and_then(Value::as_str)
+        .map(|t| format!(": {t}"))
+        .unwrap_or_default()
 }
 
 /// The scopes Attune subscribes to.

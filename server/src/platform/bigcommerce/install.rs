@@ -30,7 +30,7 @@ fn configured(state: &AppState) -> Result<(&str, &[u8]), AppError> {
     ))
 }
 
-fn access_context(store_hash: &str) -> String {
+pub(super) fn access_context(store_hash: &str) -> String {
     format!("bigcommerce/{store_hash}/access_token")
 }
 
@@ -107,15 +107,9 @@ pub async fn auth(
     };
     let shop = db::shops::install(&state.db, PLATFORM, &store_hash, &sealed).await?;
     tracing::info!(shop = %shop, platform = PLATFORM, "store installed");
-    // The hooks are registered in the background: the merchant sees the admin at once.
-    db::jobs::enqueue(
-        &state.db,
-        shop,
-        "bigcommerce_hooks",
-        serde_json::json!({}),
-        chrono::Utc::now(),
-    )
-    .await?;
+    // Hooks, the storefront script and the first sync run in the background: the merchant
+    // sees the admin at once.
+    crate::services::install::queue_first_sync(&state.db, shop).await?;
     state.jobs.notify();
     let now = chrono::Utc::now().timestamp();
     let (session, expires_at) = session::mint(&store_hash, Some(installed.user.id), secret, now);
@@ -186,39 +180,4 @@ pub async fn admin_session(
         .await?
         .filter(|s| s.installed)
         .map(|s| (s.id, s.domain)))
-}
-
-/// Registers the store's webhooks (job `bigcommerce_hooks`; safe to run again).
-pub async fn register_hooks(state: &AppState, shop: ShopId) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let (_, secret) = configured(state).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let row = db::shops::get(&state.db, shop)
-        .await?
-        .context("no such shop")?;
-    anyhow::ensure!(row.installed, "the store has uninstalled the app");
-    let sealed = db::shops::sealed_tokens(&state.db, shop)
-        .await?
-        .context("the store has no access token")?;
-    let token = state
-        .cipher
-        .decrypt(&sealed.access, &access_context(&row.domain))?;
-    let client = super::client::StoreClient::new(
-        state.http.clone(),
-        &state.settings.bigcommerce.api_origin,
-        &row.domain,
-        token,
-    );
-    let destination = format!(
-        "{}/webhooks/bigcommerce",
-        state.settings.app.url.trim_end_matches('/')
-    );
-    let made = super::client::register_hooks(
-        &client,
-        &destination,
-        &super::webhooks::store_secret(secret, &row.domain),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    tracing::info!(shop = %shop, made, "BigCommerce hooks registered");
-    Ok(())
 }

@@ -2,7 +2,7 @@
 //! secret header we set when creating the hook (`X-Attune-Webhook-Secret`, compared in constant
 //! time), and by its Standard Webhooks signature when BigCommerce sends one (five-minute window).
 //! The payload is light (`{scope, store_id, data: {type, id}, hash, created_at, producer}`): it
-//! says what changed, and the job fetches the resource. The same event delivered twice carries
+//! says what changed, and the job fetches the resource ([`read`]). The same event delivered twice carries
 //! the same `hash`, which is the receipt's dedupe key.
 
 use hmac::{Hmac, Mac};
@@ -11,7 +11,9 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::verify::{VerifyError, verify_webhook};
-use crate::platform::Change;
+use chrono::{DateTime, Utc};
+
+use crate::platform::{Change, Delivery as Meaning, Resource};
 
 /// The header carrying the per-store secret we register on every hook.
 pub const SECRET_HEADER: &str = "x-attune-webhook-secret";
@@ -92,20 +94,61 @@ pub fn verify_delivery(
     })
 }
 
-/// What a stored delivery means. Light payloads name a resource; fetching it belongs to the
-/// BigCommerce sync (not built yet), so until then only the uninstall acts.
-pub fn to_change(scope: &str) -> Change {
-    match scope {
-        "store/app/uninstalled" => Change::AppUninstalled,
-        other => Change::Ignored {
-            topic: other.to_owned(),
+/// What a stored delivery means. Light payloads only name the resource (`data: {type, id}`),
+/// so most become a [`Delivery::Fetch`]; deletions and the uninstall act on the payload alone.
+/// Cart events are received but not kept: Attune stores no carts.
+pub fn read(scope: &str, body: &[u8], at: DateTime<Utc>) -> Result<Meaning, VerifyError> {
+    let v: Value =
+        serde_json::from_slice(body).map_err(|_| VerifyError("the body is not JSON".into()))?;
+    let data = v.get("data").unwrap_or(&Value::Null);
+    let id_at = |ptr: &str| -> Result<String, VerifyError> {
+        match data.pointer(ptr) {
+            Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.to_string()),
+            Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(s.clone())
+            }
+            _ => Err(VerifyError(format!(
+                "{scope}: data{} must be an id",
+                ptr.replace('/', ".")
+            ))),
+        }
+    };
+    let parts: Vec<&str> = scope.split('/').collect();
+    let ignored = || {
+        Meaning::Change(Box::new(Change::Ignored {
+            topic: scope.to_owned(),
+        }))
+    };
+    Ok(match parts.as_slice() {
+        ["store", "app", "uninstalled"] => Meaning::Change(Box::new(Change::AppUninstalled)),
+        ["store", "product", "deleted"] => Meaning::Change(Box::new(Change::ProductDeleted {
+            platform_id: id_at("/id")?,
+            at,
+        })),
+        ["store", "product", ..] => Meaning::Fetch(Resource::Product(id_at("/id")?)),
+        // A SKU (variant) changed: its product is read again.
+        ["store", "sku", ..] => match id_at("/sku/product_id") {
+            Ok(product) => Meaning::Fetch(Resource::Product(product)),
+            Err(_) => ignored(),
         },
-    }
+        ["store", "customer", "deleted"] => Meaning::Change(Box::new(Change::CustomerDeleted {
+            platform_id: id_at("/id")?,
+            at,
+        })),
+        ["store", "customer", "address", ..] => match id_at("/address/customer_id") {
+            Ok(customer) => Meaning::Fetch(Resource::Customer(customer)),
+            Err(_) => ignored(),
+        },
+        ["store", "customer", ..] => Meaning::Fetch(Resource::Customer(id_at("/id")?)),
+        ["store", "order", ..] => Meaning::Fetch(Resource::Order(id_at("/id")?)),
+        _ => ignored(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::Delivery as Meaning;
     use crate::platform::bigcommerce::verify::sign_webhook;
 
     fn body(store: &str) -> Vec<u8> {
@@ -160,5 +203,53 @@ mod tests {
         assert!(verify_delivery(&bad, &b, b"cs", 1010).is_err());
         assert!(verify_delivery(&ok, &b, b"cs", 1000 + 301).is_err());
         assert_ne!(store_secret(b"cs", "abc"), store_secret(b"cs2", "abc"));
+    }
+
+    #[test]
+    fn light_payloads_name_what_to_fetch() {
+        let at = Utc::now();
+        let read = |scope: &str, data: serde_json::Value| {
+            let b = serde_json::json!({"scope": scope, "data": data, "hash": "h", "producer": "stores/abc"});
+            super::read(scope, b.to_string().as_bytes(), at)
+        };
+        let id = serde_json::json!({"type": "x", "id": 42});
+        assert_eq!(
+            read("store/product/updated", id.clone()).unwrap(),
+            Meaning::Fetch(Resource::Product("42".into()))
+        );
+        assert_eq!(
+            read("store/product/deleted", id.clone()).unwrap(),
+            Meaning::Change(Box::new(Change::ProductDeleted {
+                platform_id: "42".into(),
+                at
+            }))
+        );
+        assert_eq!(
+            read("store/sku/inventory/updated", serde_json::json!({"type": "sku", "id": 9, "sku": {"product_id": 42, "variant_id": 9}})).unwrap(),
+            Meaning::Fetch(Resource::Product("42".into()))
+        );
+        assert_eq!(
+            read("store/order/statusUpdated", id.clone()).unwrap(),
+            Meaning::Fetch(Resource::Order("42".into()))
+        );
+        assert_eq!(
+            read("store/customer/created", id.clone()).unwrap(),
+            Meaning::Fetch(Resource::Customer("42".into()))
+        );
+        assert_eq!(
+            read("store/app/uninstalled", serde_json::json!({})).unwrap(),
+            Meaning::Change(Box::new(Change::AppUninstalled))
+        );
+        assert!(matches!(
+            read("store/cart/created", id).unwrap(),
+            Meaning::Change(c) if matches!(*c, Change::Ignored { .. })
+        ));
+        let e = read(
+            "store/order/created",
+            serde_json::json!({"type": "order", "id": "x1"}),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("data.id"), "{}", e.0);
+        assert!(super::read("store/order/created", b"not json", at).is_err());
     }
 }

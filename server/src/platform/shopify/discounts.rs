@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::client::AdminClient;
 use super::sync::SyncError;
-use crate::money;
+use crate::money::decimal;
 use crate::platform::{CodeSpec, CodeValue, CreatedCode};
 
 const BASIC_CREATE: &str = include_str!("../../../graphql/discount_code_basic_create.graphql");
@@ -14,22 +14,6 @@ const FREE_SHIPPING_CREATE: &str =
 const BASIC_UPDATE: &str = include_str!("../../../graphql/discount_code_basic_update.graphql");
 const FREE_SHIPPING_UPDATE: &str =
     include_str!("../../../graphql/discount_code_free_shipping_update.graphql");
-
-fn decimal(minor: i64, currency: &str) -> String {
-    let exp = money::exponent(currency);
-    if exp == 0 {
-        return minor.to_string();
-    }
-    let scale = 10i64.pow(exp);
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!(
-        "{sign}{}.{:0w$}",
-        abs / scale as u64,
-        abs % scale as u64,
-        w = exp as usize
-    )
-}
 
 fn gid(kind: &str, id: &str) -> String {
     format!("gid://shopify/{kind}/{id}")

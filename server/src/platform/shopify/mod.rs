@@ -7,6 +7,7 @@ pub mod discounts;
 pub mod payloads;
 pub mod pixel;
 pub mod standin;
+pub mod store;
 pub mod sync;
 
 use secrecy::{ExposeSecret, SecretString};

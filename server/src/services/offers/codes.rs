@@ -7,7 +7,7 @@ use attune_api::offers::OfferKind;
 use sea_orm::DatabaseConnection;
 
 use crate::db::{self, ShopId};
-use crate::platform::{CodeSpec, CodeValue, shopify};
+use crate::platform::{CodeSpec, CodeValue, CreatedCode};
 use crate::state::AppState;
 
 /// Codes kept ready per active offer.
@@ -84,8 +84,7 @@ pub async fn refill(state: &AppState, shop: ShopId, offer: i64) -> anyhow::Resul
         db::offers::add_codes(db, shop, offer, &codes).await?;
         return Ok(());
     }
-    let (_, client) =
-        crate::services::install::admin_client(db, &state.cipher, &state.oauth, shop).await?;
+    let store = crate::platform::connect(state, shop).await?;
     let value = match input.kind {
         OfferKind::Percentage => CodeValue::Percentage(input.percentage.unwrap_or(0.0)),
         OfferKind::FixedAmount => CodeValue::Amount(input.amount_minor.unwrap_or(0)),
@@ -106,10 +105,7 @@ pub async fn refill(state: &AppState, shop: ShopId, offer: i64) -> anyhow::Resul
             starts_at: row.starts_at,
             ends_at: row.ends_at,
         };
-        match shopify::discounts::create_code(&client, &spec, &shop_row.currency)
-            .await
-            .context("creating a discount code")?
-        {
+        match store.create_code(&spec, &shop_row.currency).await? {
             Some(created) => {
                 db::offers::add_codes(db, shop, offer, &[(created.code, created.platform_id)])
                     .await?;
@@ -158,16 +154,18 @@ pub async fn bind(state: &AppState, shop: ShopId, code: i64, customer: &str) -> 
     let offer = db::offers::get(db, shop, row.offer_id)
         .await?
         .context("the code's offer is gone")?;
-    let (_, client) =
-        crate::services::install::admin_client(db, &state.cipher, &state.oauth, shop).await?;
-    shopify::discounts::bind_to_customer(
-        &client,
-        &row.platform_id,
-        offer.kind == "free_shipping",
-        customer,
-    )
-    .await
-    .context("limiting a code to its customer")?;
+    let store = crate::platform::connect(state, shop).await?;
+    let created = CreatedCode {
+        code: row.code.clone(),
+        platform_id: row.platform_id.clone(),
+    };
+    let bound = store
+        .bind_code(&created, offer.kind == "free_shipping", customer)
+        .await?;
+    if !bound {
+        // The platform cannot limit a code to a customer; it stays single-use.
+        tracing::info!(shop = %shop, code, "code kept single-use (no customer binding here)");
+    }
     Ok(())
 }
 
