@@ -17,6 +17,7 @@ pub mod platform;
 pub mod routes;
 pub mod services;
 pub mod simulate;
+pub mod simulate_bigcommerce;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

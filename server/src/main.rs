@@ -36,6 +36,9 @@ enum Command {
     /// Shopify tools.
     #[command(subcommand)]
     Shopify(ShopifyCommand),
+    /// BigCommerce tools.
+    #[command(subcommand)]
+    Bigcommerce(BigCommerceCommand),
     /// Print a new random key for ATTUNE__SECURITY__TOKEN_KEYS.
     GenerateKey {
         /// The key's id (stored with every value it encrypts).
@@ -51,6 +54,13 @@ enum ShopifyCommand {
     /// Run the whole flow against a local stand-in for Shopify: install, sync (with progress),
     /// a signed webhook, recommendations. No store needed.
     Simulate(attune_server::simulate::SimulateArgs),
+}
+
+#[derive(Subcommand)]
+enum BigCommerceCommand {
+    /// Run the whole flow against a local stand-in for BigCommerce: install, sync (with
+    /// progress), a signed light webhook, recommendations. No store needed.
+    Simulate(attune_server::simulate_bigcommerce::SimulateArgs),
 }
 
 /// The demo keeps its data apart from the default database file.
@@ -133,6 +143,13 @@ async fn main() -> anyhow::Result<()> {
                 settings.database.url = "sqlite://.attune/simulate.db".to_owned();
             }
             attune_server::simulate::run(settings, &args).await?;
+        }
+        Command::Bigcommerce(BigCommerceCommand::Simulate(args)) => {
+            if std::env::var_os("ATTUNE__DATABASE__URL").is_none() && cli.config.is_none() {
+                let _ = std::fs::remove_file(".attune/simulate-bigcommerce.db");
+                settings.database.url = "sqlite://.attune/simulate-bigcommerce.db".to_owned();
+            }
+            attune_server::simulate_bigcommerce::run(settings, &args).await?;
         }
         Command::GenerateKey { id } => {
             println!("{}", attune_server::crypto::TokenCipher::generate_key(&id));

@@ -26,7 +26,7 @@ pub struct SimulateArgs {
 
 const PHASES: [&str; 4] = ["collections", "products", "customers", "orders"];
 
-fn bar(s: &SyncStatus) -> String {
+pub(crate) fn bar(s: &SyncStatus) -> String {
     let done = match s.status.as_str() {
         "done" => PHASES.len(),
         _ => PHASES.iter().position(|p| *p == s.phase).unwrap_or(0),

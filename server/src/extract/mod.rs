@@ -3,10 +3,12 @@
 
 mod admin_session;
 mod app_proxy;
+pub mod storefront_origin;
 pub mod webhook;
 
 pub use admin_session::AdminSession;
 pub use app_proxy::AppProxyRequest;
+pub use storefront_origin::{BigCommercePreflight, BigCommercePublicRead, BigCommerceStorefront};
 pub use webhook::ShopifyWebhook;
 
 use actix_web::{HttpRequest, web};

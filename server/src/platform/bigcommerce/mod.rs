@@ -6,6 +6,7 @@ pub mod webhooks;
 
 pub use verify::{LoadPayload, VerifyError, verify_signed_payload_jwt, verify_webhook};
 pub mod client;
+pub mod customer;
 pub mod install;
 pub mod oauth;
 pub mod payloads;

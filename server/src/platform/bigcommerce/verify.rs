@@ -68,7 +68,7 @@ fn mac(secret: &[u8]) -> Hmac<Sha256> {
     <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!())
 }
 
-fn int_claim(
+pub(super) fn int_claim(
     claims: &serde_json::Map<String, Value>,
     name: &str,
 ) -> Result<Option<i64>, VerifyError> {

@@ -16,17 +16,26 @@ use crate::platform::shopify;
 use crate::services::events;
 use crate::state::AppState;
 
-fn parse(body: &[u8]) -> Result<attune_api::events::EventBatch, AppError> {
+pub(super) fn parse(body: &[u8]) -> Result<attune_api::events::EventBatch, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| AppError::BadRequest(format!("request body is not valid JSON: {e}")))?;
     parse_batch(&value, Utc::now().timestamp()).map_err(AppError::Validation)
 }
 
-fn accepted(a: &attune_api::events::EventsAccepted) -> HttpResponse {
+/// The answer to a stored batch, without CORS headers (the caller's route adds its own).
+pub(super) fn accepted_reply(a: &attune_api::events::EventsAccepted) -> HttpResponse {
     HttpResponse::Accepted()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .json(events::accepted_json(a))
+}
+
+fn accepted(a: &attune_api::events::EventsAccepted) -> HttpResponse {
+    let mut r = accepted_reply(a);
+    r.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    r
 }
 
 /// Unsigned: the shop is named in the body and must have the app installed. No customer

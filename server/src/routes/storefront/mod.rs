@@ -1,11 +1,14 @@
 //! Storefront endpoints, called by the theme extension's script: directly at
-//! `/storefront/*`, or through Shopify's app proxy at `{app_proxy_path}/*` (signed).
+//! `/storefront/*`, or through Shopify's app proxy at `{app_proxy_path}/*` (signed); and
+//! BigCommerce's storefront script at `/storefront/bigcommerce/{store}/*` (CORS, own origins only).
 
+mod bigcommerce;
 mod events;
 mod offer;
 mod recommendations;
 
-use actix_web::web;
+use actix_web::http::Method;
+use actix_web::{middleware, web};
 
 use crate::state::AppState;
 
@@ -18,7 +21,30 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &AppState) {
         web::resource("/storefront/events")
             .app_data(body_limit.clone())
             .route(web::post().to(events::direct))
-            .route(web::method(actix_web::http::Method::OPTIONS).to(events::preflight)),
+            .route(web::method(Method::OPTIONS).to(events::preflight)),
+    );
+    cfg.service(
+        web::scope("/storefront/bigcommerce/{store}")
+            .app_data(web::Data::new(
+                crate::extract::storefront_origin::StorefrontStores::default(),
+            ))
+            .wrap(middleware::from_fn(crate::extract::storefront_origin::cors))
+            .service(
+                web::resource("/recommendations")
+                    .route(web::get().to(bigcommerce::recommendations))
+                    .route(web::method(Method::OPTIONS).to(bigcommerce::preflight_get)),
+            )
+            .service(
+                web::resource("/offer")
+                    .route(web::get().to(bigcommerce::offer))
+                    .route(web::method(Method::OPTIONS).to(bigcommerce::preflight_get)),
+            )
+            .service(
+                web::resource("/events")
+                    .app_data(body_limit.clone())
+                    .route(web::post().to(bigcommerce::events))
+                    .route(web::method(Method::OPTIONS).to(bigcommerce::preflight_post)),
+            ),
     );
     let proxy = state
         .settings

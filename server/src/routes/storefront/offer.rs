@@ -24,6 +24,16 @@ pub async fn proxied(
     proxy: AppProxyRequest,
     query: web::Query<OfferQuery>,
 ) -> Result<HttpResponse, AppError> {
+    for_shop(&state, proxy.shop, proxy.customer.as_deref(), &query).await
+}
+
+/// The decision for a shop (and customer, if any) the caller's extractor verified.
+pub(super) async fn for_shop(
+    state: &AppState,
+    shop: crate::db::ShopId,
+    customer: Option<&str>,
+    query: &OfferQuery,
+) -> Result<HttpResponse, AppError> {
     let visitor = storefront_id(query.visitor.as_deref(), "visitor")?
         .ok_or_else(|| AppError::field("visitor", "is required"))?;
     let cart_subtotal_minor = match query.cart_subtotal.as_deref().map(str::trim) {
@@ -46,11 +56,11 @@ pub async fn proxied(
         Some(_) => return Err(AppError::field("explain", "must be 1 or 0")),
     };
     let answer = decide::for_visitor(
-        &state,
-        proxy.shop,
+        state,
+        shop,
         Ask {
             visitor_key: &visitor,
-            customer: proxy.customer.as_deref(),
+            customer,
             cart_subtotal_minor,
             explain,
         },

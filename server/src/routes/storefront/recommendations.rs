@@ -135,11 +135,22 @@ pub async fn proxied(
     proxy: AppProxyRequest,
     query: web::Query<RecommendationsQuery>,
 ) -> Result<HttpResponse, AppError> {
+    for_shop(&state, proxy.shop, proxy.customer, &query).await
+}
+
+/// A call whose shop (and customer, if any) the caller's extractor verified: the widget must
+/// belong to that shop.
+pub(super) async fn for_shop(
+    state: &AppState,
+    shop: ShopId,
+    customer: Option<String>,
+    query: &RecommendationsQuery,
+) -> Result<HttpResponse, AppError> {
     let q = query.parse()?;
-    let widget = db::widgets::get(&state.db, proxy.shop, &q.widget)
+    let widget = db::widgets::get(&state.db, shop, &q.widget)
         .await?
         .ok_or_else(|| AppError::NotFound("no such widget in this shop".into()))?;
-    respond(&state, proxy.shop, widget, q, proxy.customer).await
+    respond(state, shop, widget, q, customer).await
 }
 
 async fn respond(
