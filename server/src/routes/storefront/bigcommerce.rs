@@ -46,13 +46,17 @@ pub async fn events(
     sf: BigCommerceStorefront,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    let batch = events::parse(&body)?;
-    if batch.shop.is_some() {
+    // Checked before the batch is read, whose own check of `shop` is the Shopify domain's.
+    let names_shop = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .is_some_and(|v| v.get("shop").is_some_and(|s| !s.is_null()));
+    if names_shop {
         return Err(AppError::field(
             "shop",
             "must not be sent: the store comes from the path",
         ));
     }
+    let batch = events::parse(&body)?;
     let a = services::events::ingest(
         &state.db,
         &state.events,

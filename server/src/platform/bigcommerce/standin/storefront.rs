@@ -129,7 +129,7 @@ pub(super) async fn current_jwt(shared: web::Data<Shared>, req: HttpRequest) -> 
     let store = shared.lock().storefront.clone();
     match (customer, store) {
         (Some(c), Some(store)) => HttpResponse::Ok()
-            .content_type("application/json")
+            .content_type("text/plain; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(shared.current_customer_jwt(&store, c, chrono::Utc::now().timestamp())),
         _ => HttpResponse::NotFound().body("not logged in"),
