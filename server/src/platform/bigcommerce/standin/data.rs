@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::Context;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
@@ -141,25 +140,7 @@ impl StoreData {
     }
 
     pub(super) fn load(data_dir: &Path, hash: &str, secure_url: &str) -> anyhow::Result<Self> {
-        let catalogs = data_dir.join("catalogs");
-        let mut files: Vec<_> = std::fs::read_dir(&catalogs)
-            .with_context(|| format!("reading {}", catalogs.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        let mut source = Vec::new();
-        for file in &files {
-            let text =
-                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-            let parsed: Value = serde_json::from_slice(&text)
-                .with_context(|| format!("parsing {}", file.display()))?;
-            let products = parsed["products"]
-                .as_array()
-                .with_context(|| format!("{} has no `products` array", file.display()))?;
-            source.extend(products.iter().cloned());
-        }
-        anyhow::ensure!(!source.is_empty(), "no products in {}", catalogs.display());
+        let source = crate::platform::shopify::standin::read_catalogs(data_dir)?;
         let mut store = Self::empty(hash, secure_url);
         store.add_catalog(&source)?;
         store.add_history();

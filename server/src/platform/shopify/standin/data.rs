@@ -39,25 +39,7 @@ pub(super) struct Store {
 
 impl Store {
     pub(super) fn load(data_dir: &Path, shop: &str) -> anyhow::Result<Store> {
-        let catalogs = data_dir.join("catalogs");
-        let mut files: Vec<_> = std::fs::read_dir(&catalogs)
-            .with_context(|| format!("reading {}", catalogs.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        let mut source = Vec::new();
-        for file in &files {
-            let text =
-                std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-            let parsed: Value = serde_json::from_slice(&text)
-                .with_context(|| format!("parsing {}", file.display()))?;
-            let products = parsed["products"]
-                .as_array()
-                .with_context(|| format!("{} has no `products` array", file.display()))?;
-            source.extend(products.iter().cloned());
-        }
-        anyhow::ensure!(!source.is_empty(), "no products in {}", catalogs.display());
+        let source = read_catalogs(data_dir)?;
         let sample = |name: &str| -> anyhow::Result<Value> {
             let path = data_dir.join("webhooks/official_samples").join(name);
             let text =
@@ -433,6 +415,30 @@ impl Rng {
     pub(super) fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
+}
+
+/// The products of every `catalogs/*.json` under `data_dir` (Shopify's `products.json` shape),
+/// in file-name order. Both platforms' stand-ins build their stores from them.
+pub(crate) fn read_catalogs(data_dir: &Path) -> anyhow::Result<Vec<Value>> {
+    let catalogs = data_dir.join("catalogs");
+    let mut files: Vec<_> = std::fs::read_dir(&catalogs)
+        .with_context(|| format!("reading {}", catalogs.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let mut source = Vec::new();
+    for file in &files {
+        let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let parsed: Value =
+            serde_json::from_slice(&text).with_context(|| format!("parsing {}", file.display()))?;
+        let products = parsed["products"]
+            .as_array()
+            .with_context(|| format!("{} has no `products` array", file.display()))?;
+        source.extend(products.iter().cloned());
+    }
+    anyhow::ensure!(!source.is_empty(), "no products in {}", catalogs.display());
+    Ok(source)
 }
 
 #[cfg(test)]

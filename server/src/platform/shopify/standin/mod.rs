@@ -40,6 +40,7 @@ use chrono::{SecondsFormat, Utc};
 
 use server::{Shared, State};
 
+pub(crate) use data::read_catalogs;
 /// `shopify_api`, for tests that drive the stand-in with Shopify's own client from outside
 /// this crate. Not for application code: that goes through `platform::shopify`.
 #[doc(hidden)]
