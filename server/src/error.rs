@@ -15,6 +15,10 @@ pub enum AppError {
     /// The request lacks valid credentials. The message says which check failed.
     #[error("{0}")]
     Unauthorized(String),
+    /// An embedded admin call without a valid session token: a 401 that tells App Bridge to
+    /// fetch a fresh token and retry.
+    #[error("{0}")]
+    InvalidSession(String),
     #[error("{0}")]
     Forbidden(String),
     /// The platform did not answer as it should.
@@ -39,7 +43,7 @@ impl AppError {
             AppError::Validation(_) => "validation_failed",
             AppError::BadRequest(_) => "bad_request",
             AppError::NotFound(_) => "not_found",
-            AppError::Unauthorized(_) => "unauthorized",
+            AppError::Unauthorized(_) | AppError::InvalidSession(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::BadGateway(_) => "platform_unavailable",
             AppError::Unavailable(_) => "unavailable",
@@ -54,7 +58,7 @@ impl ResponseError for AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized(_) | AppError::InvalidSession(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -82,8 +86,9 @@ impl ResponseError for AppError {
             other => (other.to_string(), Vec::new()),
         };
         let mut resp = HttpResponse::build(self.status_code());
-        if matches!(self, AppError::Unauthorized(_)) {
-            // App Bridge retries once with a fresh session token when it sees this.
+        if matches!(self, AppError::InvalidSession(_)) {
+            // App Bridge retries once with a fresh session token when it sees this; other
+            // 401s (webhooks, app proxy, storefront, install) would not get better by retrying.
             resp.insert_header(("X-Shopify-Retry-Invalid-Session-Request", "1"));
         }
         if matches!(self, AppError::Unavailable(_)) {

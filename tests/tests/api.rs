@@ -147,6 +147,7 @@ async fn admin_api_requires_a_valid_session_token(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["x-shopify-retry-invalid-session-request"], "1");
     // Expired.
     let expired = session_token_with(SHOP, API_SECRET, now() as i64 - 600);
     let r = app
@@ -576,6 +577,11 @@ async fn app_proxy_verifies_signature_and_personalizes(backend: Backend) {
     assert_eq!(get(tampered).await.status(), 401);
     let stale = get(proxy_query(&base("c1", now() - 300))).await;
     assert_eq!(stale.status(), 401);
+    assert!(
+        !stale
+            .headers()
+            .contains_key("x-shopify-retry-invalid-session-request")
+    );
     let body: Value = stale.json().await.unwrap();
     assert!(
         body["message"].as_str().unwrap().contains("timestamp"),

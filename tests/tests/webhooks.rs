@@ -133,6 +133,11 @@ async fn rejects_bad_signatures(backend: Backend) {
     ] {
         let r = r.send().await.unwrap();
         assert_eq!(r.status(), 401);
+        // Only the embedded admin's session-token 401s ask App Bridge to retry.
+        assert!(
+            !r.headers()
+                .contains_key("x-shopify-retry-invalid-session-request")
+        );
         let v: Value = r.json().await.unwrap();
         assert!(v["message"].as_str().unwrap().contains("webhook"), "{v}");
     }

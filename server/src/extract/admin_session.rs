@@ -34,7 +34,7 @@ impl FromRequest for AdminSession {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| {
-                    AppError::Unauthorized("missing session token (Authorization: Bearer)".into())
+                    AppError::InvalidSession("missing session token (Authorization: Bearer)".into())
                 })?;
             let verified = match state.shopify.verify_session_token(token) {
                 Ok(v) => v,
@@ -48,7 +48,7 @@ impl FromRequest for AdminSession {
                             shop_domain: domain,
                             user: None,
                         }),
-                        None => Err(AppError::Unauthorized(e.to_string())),
+                        None => Err(AppError::InvalidSession(e.to_string())),
                     };
                 }
             };
