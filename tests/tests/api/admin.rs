@@ -30,6 +30,7 @@ async fn admin_api_requires_a_valid_session_token(backend: Backend) {
     let app = spawn_app(backend).await;
     load_fixture(&app, SHOP).await;
     let url = app.url("/api/admin/widgets");
+    let get_with = |token: String| app.client.get(&url).bearer_auth(token).send();
     // No token.
     let r = app.client.get(&url).send().await.unwrap();
     assert_eq!(r.status(), 401);
@@ -39,42 +40,20 @@ async fn admin_api_requires_a_valid_session_token(backend: Backend) {
     assert!(body["message"].as_str().unwrap().contains("session token"));
     // Signed with the wrong secret.
     let forged = session_token_with(SHOP, "not-the-secret", now() as i64);
-    let r = app
-        .client
-        .get(&url)
-        .bearer_auth(forged)
-        .send()
-        .await
-        .unwrap();
+    let r = get_with(forged).await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["x-shopify-retry-invalid-session-request"], "1");
     // Expired.
     let expired = session_token_with(SHOP, API_SECRET, now() as i64 - 600);
-    let r = app
-        .client
-        .get(&url)
-        .bearer_auth(expired)
-        .send()
-        .await
-        .unwrap();
+    let r = get_with(expired).await.unwrap();
     assert_eq!(r.status(), 401);
     // Valid token, but for a shop that never installed.
-    let r = app
-        .client
-        .get(&url)
-        .bearer_auth(session_token_for("stranger.myshopify.com"))
-        .send()
+    let r = get_with(session_token_for("stranger.myshopify.com"))
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
     // Valid.
-    let r = app
-        .client
-        .get(&url)
-        .bearer_auth(session_token_for(SHOP))
-        .send()
-        .await
-        .unwrap();
+    let r = get_with(session_token_for(SHOP)).await.unwrap();
     assert_eq!(r.status(), 200);
     // The demo login does not exist outside demo mode.
     let r = app
